@@ -1,0 +1,89 @@
+// Thin wrappers over the syscalls Berth uses: each turns -1/errno into an
+// Error with context and does nothing else, so the logic above stays testable.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/result.hpp"
+
+namespace berth::sys {
+
+// Owns a file descriptor; closes it on destruction.
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept;
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd();
+
+    int get() const { return fd_; }
+    int release() { int fd = fd_; fd_ = -1; return fd; }
+    void reset(int fd = -1);
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0);
+Result<UniqueFd> openat(int dirfd, const std::string& path, int flags, mode_t mode = 0);
+Result<std::string> read_file(const std::string& path);
+Result<void> write_file(const std::string& path, std::string_view content, int flags = 0, mode_t mode = 0644);
+// Writes to a file that must already exist (procfs, sysfs, cgroupfs).
+Result<void> write_existing(const std::string& path, std::string_view content);
+Result<void> write_all(int fd, std::string_view data);
+Result<std::string> read_all(int fd);
+Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
+Result<void> unlink(const std::string& path);
+Result<void> rmdir(const std::string& path);
+bool exists(const std::string& path);
+
+Result<void> mount(const std::string& source, const std::string& target, const std::string& fstype,
+                   unsigned long flags, const std::string& data);
+Result<void> umount2(const std::string& target, int flags);
+Result<void> pivot_root(const std::string& new_root, const std::string& put_old);
+Result<void> chdir(const std::string& path);
+Result<void> chroot(const std::string& path);
+Result<void> setns(int fd, int nstype, const std::string& what);
+Result<void> unshare(int flags);
+Result<void> sethostname(const std::string& name);
+Result<void> setdomainname(const std::string& name);
+Result<void> mknod(const std::string& path, mode_t mode, dev_t dev);
+Result<void> symlink(const std::string& target, const std::string& link);
+Result<void> chown(const std::string& path, uid_t uid, gid_t gid);
+Result<void> setresuid(uid_t uid);
+Result<void> setresgid(gid_t gid);
+Result<void> setgroups(std::span<const gid_t> groups);
+Result<void> set_no_new_privs();
+Result<void> set_keep_caps(bool keep);
+Result<void> setrlimit(int resource, unsigned long long soft, unsigned long long hard);
+Result<void> kill(pid_t pid, int signal);
+
+// fork() through clone(2) with extra flags (CLONE_PARENT, namespace flags).
+// Returns 0 in the child, the child's pid in the parent.
+Result<pid_t> clone_process(unsigned long flags);
+
+// Execs argv with envp, searching PATH from envp when argv[0] has no slash.
+// Returns only on failure.
+Error exec(const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+
+// A socketpair for parent/child synchronisation.
+Result<std::pair<UniqueFd, UniqueFd>> socket_pair();
+// Sends/receives an fd over a Unix socket (SCM_RIGHTS).
+Result<void> send_fd(int socket, int fd, std::string_view payload);
+Result<UniqueFd> recv_fd(int socket);
+
+// Start time of a process (field 22 of /proc/PID/stat), to tell a pid from a reused one.
+Result<unsigned long long> process_start_time(pid_t pid);
+
+}  // namespace berth::sys

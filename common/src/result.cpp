@@ -1,0 +1,23 @@
+#include "berth/result.hpp"
+
+#include <cstring>
+
+namespace berth {
+
+std::string Error::describe() const {
+    if (errnum == 0) return message;
+    if (message.empty()) return std::strerror(errnum);
+    return message + ": " + std::strerror(errnum);
+}
+
+Error Error::wrap(std::string context) const& {
+    Error copy = *this;
+    return std::move(copy).wrap(std::move(context));
+}
+
+Error Error::wrap(std::string context) && {
+    message = message.empty() ? std::move(context) : std::move(context) + ": " + message;
+    return std::move(*this);
+}
+
+}  // namespace berth

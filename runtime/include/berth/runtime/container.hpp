@@ -1,0 +1,74 @@
+// The container lifecycle: create, start, run, exec, kill, pause, resume, delete, state.
+// The CLI and berth-init both drive containers through these functions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/result.hpp"
+#include "berth/runtime/spec.hpp"
+#include "berth/runtime/state.hpp"
+#include "berth/sys.hpp"
+
+namespace berth::runtime {
+
+struct Runtime {
+    StateStore store{"/run/berth"};
+};
+
+struct CreateOptions {
+    std::string id;
+    std::string bundle;           // absolute
+    std::string pid_file;         // written once the container is created
+    std::string console_socket;   // AF_UNIX socket that receives the pty master (terminal: true)
+    int preserve_fds = 0;         // fds 3..3+N-1 are passed to the container process
+};
+
+// A launched container process, before or after start.
+struct Launched {
+    pid_t pid = 0;
+    sys::UniqueFd start_channel;  // when started by message rather than the exec FIFO
+};
+
+// Sets the container up and leaves its process waiting for `start`.
+Result<Launched> create_container(const Runtime& rt, const CreateOptions& opts);
+Result<void> start_container(const Runtime& rt, const std::string& id);
+
+struct RunResult {
+    int exit_code = 0;  // 128+N when killed by signal N
+};
+// create + start; without `detach`, waits for the process (forwarding signals), deletes
+// the container and returns its exit code.
+Result<RunResult> run_container(const Runtime& rt, const CreateOptions& opts, bool detach);
+
+Result<void> kill_container(const Runtime& rt, const std::string& id, int signal, bool all);
+Result<void> delete_container(const Runtime& rt, const std::string& id, bool force);
+Result<void> pause_container(const Runtime& rt, const std::string& id);
+Result<void> resume_container(const Runtime& rt, const std::string& id);
+
+struct ContainerInfo {
+    ContainerState state;
+    Status status = Status::Stopped;
+};
+Result<ContainerInfo> inspect_container(const Runtime& rt, const std::string& id);
+Result<std::vector<ContainerInfo>> list_containers(const Runtime& rt);
+Result<std::vector<pid_t>> container_pids(const Runtime& rt, const std::string& id);
+
+struct ExecOptions {
+    std::string pid_file;
+    std::string console_socket;
+    int preserve_fds = 0;
+    bool detach = false;
+};
+// Runs `process` inside a running container's namespaces and cgroup. Detached: returns
+// 0 once it runs; else waits and returns its exit code.
+Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Process& process,
+                              const ExecOptions& opts);
+
+// "KILL", "SIGKILL", "9" → 9
+Result<int> parse_signal(const std::string& name);
+
+}  // namespace berth::runtime

@@ -1,0 +1,599 @@
+#include "berth/runtime/container.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "berth/log.hpp"
+#include "berth/runtime/cgroups.hpp"
+#include "berth/runtime/hooks.hpp"
+#include "berth/runtime/oci_config.hpp"
+#include "container_init.hpp"
+
+namespace berth::runtime {
+namespace {
+
+using detail::receive_message;
+using detail::send_message;
+
+int clone_flag(NamespaceType type) {
+    switch (type) {
+        case NamespaceType::Pid: return CLONE_NEWPID;
+        case NamespaceType::Network: return CLONE_NEWNET;
+        case NamespaceType::Mount: return CLONE_NEWNS;
+        case NamespaceType::Ipc: return CLONE_NEWIPC;
+        case NamespaceType::Uts: return CLONE_NEWUTS;
+        case NamespaceType::User: return CLONE_NEWUSER;
+        case NamespaceType::Cgroup: return CLONE_NEWCGROUP;
+        case NamespaceType::Time: return CLONE_NEWTIME;
+    }
+    return 0;
+}
+
+std::string mapping_text(const std::vector<IdMapping>& mappings) {
+    std::string out;
+    for (const auto& m : mappings)
+        out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+    return out;
+}
+
+Result<sys::UniqueFd> connect_console_socket(const std::string& path) {
+    if (path.empty()) return sys::UniqueFd();
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail_sys("console socket");
+    sys::UniqueFd sock(fd);
+    struct sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return fail("console socket path '" + path + "' is too long");
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+        return fail_sys("connect to console socket '" + path + "'");
+    return sock;
+}
+
+Result<void> write_pid_file(const std::string& path, pid_t pid) {
+    if (path.empty()) return {};
+    std::string tmp = path + ".berth-tmp";
+    TRY(sys::write_file(tmp, std::to_string(pid)));
+    if (::rename(tmp.c_str(), path.c_str()) < 0) return fail_sys("write pid file '" + path + "'");
+    return {};
+}
+
+struct LaunchParams {
+    std::string id;
+    int state_dir_fd = -1;         // exec FIFO directory; -1: start by message
+    int console_socket_fd = -1;
+    int preserve_fds = 0;
+    const cgroups::Cgroup* cgroup = nullptr;
+    std::function<std::string(pid_t, Status)> state_for_hooks;
+};
+
+// Clones the container's init and walks it through setup until it waits for start.
+Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
+    auto [parent_end, child_end] = TRY(sys::socket_pair());
+    unsigned long flags = 0;
+    for (const auto& ns : spec.namespaces) {
+        if (!ns.path.empty() || ns.type == NamespaceType::Cgroup) continue;
+        flags |= static_cast<unsigned long>(clone_flag(ns.type));
+    }
+    const Namespace* pid_ns = spec.find_namespace(NamespaceType::Pid);
+    if (pid_ns && !pid_ns->path.empty()) {
+        // Affects only this process's future children, i.e. the container's init.
+        auto fd = TRY_CTX(sys::open(pid_ns->path, O_RDONLY), "linux.namespaces pid '" + pid_ns->path + "'");
+        TRY(sys::setns(fd.get(), CLONE_NEWPID, "linux.namespaces pid '" + pid_ns->path + "'"));
+    }
+    bool runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
+
+    pid_t pid = TRY_CTX(sys::clone_process(flags), "create container process");
+    if (pid == 0) {
+        parent_end.reset();
+        detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
+                                params.preserve_fds, runtime_hooks};
+        detail::container_init(ctx);
+    }
+    child_end.reset();
+    auto abort = [pid](Error error) -> Result<Launched> {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        return fail(std::move(error));
+    };
+
+    const Namespace* user_ns = spec.find_namespace(NamespaceType::User);
+    if (user_ns && user_ns->path.empty()) {
+        std::string proc = "/proc/" + std::to_string(pid);
+        if (auto r = sys::write_existing(proc + "/uid_map", mapping_text(spec.uid_mappings)); !r)
+            return abort(r.error().wrap("linux.uidMappings"));
+        if (auto r = sys::write_existing(proc + "/gid_map", mapping_text(spec.gid_mappings)); !r)
+            return abort(r.error().wrap("linux.gidMappings"));
+    }
+    if (params.cgroup)
+        if (auto r = params.cgroup->add_process(pid); !r) return abort(r.error().wrap("join cgroup"));
+
+    std::string state = params.state_for_hooks(pid, Status::Creating);
+    if (!send_message(parent_end.get(), std::string(detail::kGo) + state))
+        return abort(Error{errno, "start container process"});
+    for (;;) {
+        std::string message = receive_message(parent_end.get());
+        if (message == detail::kCreated) break;
+        if (message == detail::kRunHooks) {
+            auto hooks = run_hooks(spec.hooks.prestart, state, "prestart");
+            if (hooks) hooks = run_hooks(spec.hooks.create_runtime, state, "createRuntime");
+            if (!hooks) return abort(hooks.error());
+            send_message(parent_end.get(), detail::kHooksDone);
+            continue;
+        }
+        if (message.rfind(detail::kErrorPrefix, 0) == 0) {
+            ::waitpid(pid, nullptr, 0);
+            return fail(message.substr(std::strlen(detail::kErrorPrefix)));
+        }
+        return abort(Error{0, "container process exited during setup"});
+    }
+    Launched launched;
+    launched.pid = pid;
+    if (params.state_dir_fd < 0) launched.start_channel = std::move(parent_end);
+    return launched;
+}
+
+Result<cgroups::HostCgroups> host_cgroups() {
+    static std::optional<cgroups::HostCgroups> cached;
+    if (!cached) cached = TRY(cgroups::detect_host());
+    return *cached;
+}
+
+Status status_of(const StateStore& store, const ContainerState& state) {
+    if (!process_alive(state)) return Status::Stopped;
+    if (sys::exists(store.fifo_path(state.id))) return Status::Created;
+    if (!state.cgroup_path.empty()) {
+        if (auto host = host_cgroups(); host) {
+            auto cg = cgroups::Cgroup::open(*host, state.cgroup_path);
+            if (auto frozen = cg.frozen(); frozen && *frozen) return Status::Paused;
+        }
+    }
+    return Status::Running;
+}
+
+// Everything create needs besides the process: state dir, cgroup, FIFO. Undone on failure.
+class CreateTransaction {
+public:
+    CreateTransaction(const Runtime& rt, std::string id) : rt_(rt), id_(std::move(id)) {}
+    ~CreateTransaction() {
+        if (committed_) return;
+        if (cgroup_) (void)cgroup_->destroy();
+        if (reserved_) (void)rt_.store.remove(id_);
+    }
+    void reserved() { reserved_ = true; }
+    void set_cgroup(cgroups::Cgroup cg) { cgroup_ = std::move(cg); }
+    const cgroups::Cgroup* cgroup() const { return cgroup_ ? &*cgroup_ : nullptr; }
+    void commit() { committed_ = true; }
+
+private:
+    const Runtime& rt_;
+    std::string id_;
+    bool reserved_ = false;
+    bool committed_ = false;
+    std::optional<cgroups::Cgroup> cgroup_;
+};
+
+Result<Launched> create_impl(const Runtime& rt, const CreateOptions& opts, bool use_fifo, int console_socket_override,
+                             ContainerState& state_out, ContainerSpec& spec_out) {
+    std::string config_path = opts.bundle + "/config.json";
+    auto text = TRY(sys::read_file(config_path));
+    ContainerSpec spec = TRY_CTX(parse_config(text, opts.bundle), config_path);
+
+    CreateTransaction tx(rt, opts.id);
+    TRY(rt.store.reserve(opts.id));
+    tx.reserved();
+    std::string dir = rt.store.dir(opts.id);
+    TRY(sys::write_file(dir + "/config.json", text, 0, 0600));
+    if (!sys::exists(spec.root_path)) return fail_errno(ENOENT, config_path + ": root.path '" + spec.root_path + "'");
+
+    ContainerState state;
+    state.id = opts.id;
+    state.bundle = opts.bundle;
+    state.rootfs = spec.root_path;
+    state.created = now_rfc3339();
+    state.annotations = spec.annotations;
+
+    auto host = TRY(host_cgroups());
+    if (host.layout != cgroups::Layout::None) {
+        state.cgroup_path = TRY_CTX(cgroups::resolve_path(spec.cgroups_path, opts.id), "linux.cgroupsPath");
+        auto cg = TRY(cgroups::Cgroup::create(host, state.cgroup_path, spec.resources));
+        for (const auto& w : cg.warnings()) log::warning(w);
+        tx.set_cgroup(std::move(cg));
+    } else if (spec.resources) {
+        return fail("linux.resources: no cgroup filesystem is mounted, so limits cannot be applied");
+    }
+
+    sys::UniqueFd dir_fd;
+    if (use_fifo) {
+        if (::mkfifo(rt.store.fifo_path(opts.id).c_str(), 0622) < 0) return fail_sys("create exec FIFO");
+        ::chmod(rt.store.fifo_path(opts.id).c_str(), 0622);
+        dir_fd = TRY(sys::open(dir, O_PATH | O_DIRECTORY));
+    }
+    sys::UniqueFd console = TRY(connect_console_socket(opts.console_socket));
+    int console_fd = console_socket_override >= 0 ? console_socket_override : console.get();
+    if (spec.process.terminal && console_fd < 0)
+        return fail("process.terminal is true: a --console-socket is needed");
+
+    LaunchParams params;
+    params.id = opts.id;
+    params.state_dir_fd = dir_fd.get();
+    params.console_socket_fd = console_fd;
+    params.preserve_fds = opts.preserve_fds;
+    params.cgroup = tx.cgroup();
+    params.state_for_hooks = [&state](pid_t pid, Status status) {
+        ContainerState s = state;
+        s.pid = pid;
+        return state_json(s, status);
+    };
+    Launched launched = TRY(launch(spec, params));
+    state.pid = launched.pid;
+    state.start_time = sys::process_start_time(launched.pid).value_or(0);
+    if (auto saved = rt.store.save(state); !saved) {
+        ::kill(launched.pid, SIGKILL);
+        return fail(saved.error());
+    }
+    if (auto written = write_pid_file(opts.pid_file, launched.pid); !written) {
+        ::kill(launched.pid, SIGKILL);
+        return fail(written.error());
+    }
+    tx.commit();
+    state_out = state;
+    spec_out = std::move(spec);
+    return launched;
+}
+
+Result<ContainerSpec> saved_config(const Runtime& rt, const ContainerState& state) {
+    std::string path = rt.store.dir(state.id) + "/config.json";
+    auto text = TRY(sys::read_file(path));
+    return TRY_CTX(parse_config(text, state.bundle), path);
+}
+
+void run_poststart(const ContainerSpec& spec, const ContainerState& state) {
+    // The spec wants a failing poststart hook logged, not fatal.
+    if (auto r = run_hooks(spec.hooks.poststart, state_json(state, Status::Running), "poststart"); !r)
+        log::warning(r.error().describe());
+}
+
+// Waits for `pid` (a child of this process), forwarding signals to it and, with a pty,
+// relaying the terminal. Returns the exit code, 128+N for a signal.
+Result<int> wait_forwarding(pid_t pid, int pty_master) {
+    sigset_t mask;
+    sigfillset(&mask);
+    for (int s : {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGSYS}) sigdelset(&mask, s);
+    sigset_t old;
+    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) return fail_sys("signalfd");
+    sys::UniqueFd signals(sfd);
+
+    struct termios saved_tio{};
+    bool raw = pty_master >= 0 && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+    if (raw) {
+        struct termios tio = saved_tio;
+        ::cfmakeraw(&tio);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+    }
+    int status = 0;
+    // The process may have exited before SIGCHLD was blocked; that signal is lost.
+    bool exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    bool stdin_open = pty_master >= 0;
+    while (!exited) {
+        struct pollfd fds[3] = {{sfd, POLLIN, 0}, {pty_master, POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+        if (::poll(fds, pty_master >= 0 ? 3 : 1, -1) < 0 && errno != EINTR) break;
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            if (::read(sfd, &info, sizeof info) == sizeof info) {
+                if (info.ssi_signo == SIGCHLD) {
+                    // Reap every child; only the container's process ends the wait.
+                    for (;;) {
+                        int st = 0;
+                        pid_t r = ::waitpid(-1, &st, WNOHANG);
+                        if (r <= 0) break;
+                        if (r == pid) { status = st; exited = true; }
+                    }
+                } else if (info.ssi_signo != SIGPIPE) {
+                    ::kill(pid, static_cast<int>(info.ssi_signo));
+                }
+            }
+        }
+        char buf[4096];
+        if (pty_master >= 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
+            ssize_t n = ::read(pty_master, buf, sizeof buf);
+            if (n > 0) (void)sys::write_all(STDOUT_FILENO, std::string_view(buf, static_cast<size_t>(n)));
+        }
+        if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP))) {
+            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n > 0) (void)sys::write_all(pty_master, std::string_view(buf, static_cast<size_t>(n)));
+            else stdin_open = false;
+        }
+    }
+    if (pty_master >= 0) {  // drain what the process wrote just before exiting
+        char buf[4096];
+        ::fcntl(pty_master, F_SETFL, O_NONBLOCK);
+        for (ssize_t n; (n = ::read(pty_master, buf, sizeof buf)) > 0;)
+            (void)sys::write_all(STDOUT_FILENO, std::string_view(buf, static_cast<size_t>(n)));
+    }
+    if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+}
+
+// Waits (bounded) for a process that is not our child to go away.
+bool wait_gone(const ContainerState& state, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 5) {
+        if (!process_alive(state)) return true;
+        ::waitpid(state.pid, nullptr, WNOHANG);  // in case it is our child after all
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return !process_alive(state);
+}
+
+Result<void> cleanup_stopped(const Runtime& rt, const ContainerState& state) {
+    auto spec = saved_config(rt, state);
+    if (!state.cgroup_path.empty()) {
+        auto host = TRY(host_cgroups());
+        TRY_CTX(cgroups::Cgroup::open(host, state.cgroup_path).destroy(), "remove cgroup");
+    }
+    if (spec) {
+        if (auto r = run_hooks(spec->hooks.poststop, state_json(state, Status::Stopped), "poststop"); !r)
+            log::warning(r.error().describe());
+    } else {
+        log::warning("poststop hooks skipped: " + spec.error().describe());
+    }
+    return rt.store.remove(state.id);
+}
+
+}  // namespace
+
+Result<Launched> create_container(const Runtime& rt, const CreateOptions& opts) {
+    ContainerState state;
+    ContainerSpec spec;
+    return create_impl(rt, opts, /*use_fifo=*/true, -1, state, spec);
+}
+
+Result<void> start_container(const Runtime& rt, const std::string& id) {
+    ContainerState state = TRY(rt.store.load(id));
+    Status status = status_of(rt.store, state);
+    if (status != Status::Created)
+        return fail("container '" + id + "' cannot be started: it is " + status_name(status) + ", not created");
+    auto fifo = TRY(sys::open(rt.store.fifo_path(id), O_RDONLY | O_NONBLOCK));
+    for (;;) {
+        struct pollfd p{fifo.get(), POLLIN, 0};
+        int ready = ::poll(&p, 1, 100);
+        if (ready > 0 && (p.revents & POLLIN)) break;
+        if (!process_alive(state)) return fail("container '" + id + "' exited before it started");
+    }
+    char byte;
+    (void)!::read(fifo.get(), &byte, 1);
+    (void)sys::unlink(rt.store.fifo_path(id));
+    auto spec = TRY(saved_config(rt, state));
+    run_poststart(spec, state);
+    return {};
+}
+
+Result<RunResult> run_container(const Runtime& rt, const CreateOptions& opts, bool detach) {
+    // A foreground terminal without a console socket: relay the pty ourselves.
+    std::optional<std::pair<sys::UniqueFd, sys::UniqueFd>> relay;
+    if (!detach && opts.console_socket.empty()) {
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return fail_sys("socketpair");
+        relay.emplace(sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1]));
+    }
+    ContainerState state;
+    ContainerSpec spec;
+    Launched launched = TRY(create_impl(rt, opts, /*use_fifo=*/false, relay ? relay->second.get() : -1, state, spec));
+    sys::UniqueFd master;
+    if (relay && spec.process.terminal) master = TRY(sys::recv_fd(relay->first.get()));
+    relay.reset();
+
+    if (!send_message(launched.start_channel.get(), detail::kStart)) return fail_sys("start container");
+    launched.start_channel.reset();
+    run_poststart(spec, state);
+    if (detach) return RunResult{0};
+
+    int code = TRY(wait_forwarding(launched.pid, master ? master.get() : -1));
+    TRY(cleanup_stopped(rt, state));
+    return RunResult{code};
+}
+
+Result<void> kill_container(const Runtime& rt, const std::string& id, int signal, bool all) {
+    ContainerState state = TRY(rt.store.load(id));
+    Status status = status_of(rt.store, state);
+    if (status == Status::Stopped) return fail("container '" + id + "' is not running");
+    if (all && !state.cgroup_path.empty()) {
+        auto host = TRY(host_cgroups());
+        auto cg = cgroups::Cgroup::open(host, state.cgroup_path);
+        TRY(cg.kill_all(signal));
+        if (status == Status::Paused && (signal == SIGKILL || signal == SIGTERM)) (void)cg.thaw();
+        return {};
+    }
+    TRY(sys::kill(state.pid, signal));
+    return {};
+}
+
+Result<void> delete_container(const Runtime& rt, const std::string& id, bool force) {
+    ContainerState state = TRY(rt.store.load(id));
+    Status status = status_of(rt.store, state);
+    if ((status == Status::Running || status == Status::Paused) && !force)
+        return fail("container '" + id + "' is " + status_name(status) + ": stop it first or use --force");
+    if (status != Status::Stopped) {
+        ::kill(state.pid, SIGKILL);
+        if (!state.cgroup_path.empty()) {
+            auto host = TRY(host_cgroups());
+            auto cg = cgroups::Cgroup::open(host, state.cgroup_path);
+            (void)cg.kill_all(SIGKILL);
+            if (status == Status::Paused) (void)cg.thaw();  // a frozen task dies only when thawed
+        }
+        if (!wait_gone(state, 5000)) return fail("container '" + id + "' did not die after SIGKILL");
+    }
+    return cleanup_stopped(rt, state);
+}
+
+Result<void> pause_container(const Runtime& rt, const std::string& id) {
+    ContainerState state = TRY(rt.store.load(id));
+    Status status = status_of(rt.store, state);
+    if (status != Status::Running) return fail("container '" + id + "' is " + status_name(status) + ", not running");
+    if (state.cgroup_path.empty()) return fail("container '" + id + "' has no cgroup to freeze");
+    auto cg = cgroups::Cgroup::open(TRY(host_cgroups()), state.cgroup_path);
+    if (!cg.can_freeze()) return fail("pausing needs a cgroup freezer, and this host has none");
+    return cg.freeze();
+}
+
+Result<void> resume_container(const Runtime& rt, const std::string& id) {
+    ContainerState state = TRY(rt.store.load(id));
+    Status status = status_of(rt.store, state);
+    if (status != Status::Paused) return fail("container '" + id + "' is " + status_name(status) + ", not paused");
+    auto cg = cgroups::Cgroup::open(TRY(host_cgroups()), state.cgroup_path);
+    return cg.thaw();
+}
+
+Result<ContainerInfo> inspect_container(const Runtime& rt, const std::string& id) {
+    ContainerState state = TRY(rt.store.load(id));
+    return ContainerInfo{state, status_of(rt.store, state)};
+}
+
+Result<std::vector<ContainerInfo>> list_containers(const Runtime& rt) {
+    std::vector<ContainerInfo> out;
+    for (const auto& id : TRY(rt.store.list()))
+        if (auto info = inspect_container(rt, id); info) out.push_back(*info);
+    return out;
+}
+
+Result<std::vector<pid_t>> container_pids(const Runtime& rt, const std::string& id) {
+    ContainerState state = TRY(rt.store.load(id));
+    if (status_of(rt.store, state) == Status::Stopped) return std::vector<pid_t>{};
+    if (state.cgroup_path.empty()) return std::vector<pid_t>{state.pid};
+    return cgroups::Cgroup::open(TRY(host_cgroups()), state.cgroup_path).processes();
+}
+
+Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Process& process,
+                              const ExecOptions& opts) {
+    ContainerState state = TRY(rt.store.load(id));
+    Status status = status_of(rt.store, state);
+    if (status != Status::Running && status != Status::Created)
+        return fail("cannot exec in container '" + id + "': it is " + status_name(status));
+    ContainerSpec spec = TRY(saved_config(rt, state));
+    if (process.terminal && opts.console_socket.empty() && opts.detach)
+        return fail("process.terminal is true: a --console-socket is needed with --detach");
+
+    std::optional<std::pair<sys::UniqueFd, sys::UniqueFd>> relay;
+    sys::UniqueFd console = TRY(connect_console_socket(opts.console_socket));
+    int console_fd = console.get();
+    if (process.terminal && console_fd < 0) {
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return fail_sys("socketpair");
+        relay.emplace(sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1]));
+        console_fd = relay->second.get();
+    }
+
+    // Open every namespace of the container before joining any: after joining the mount
+    // namespace, /proc/PID may no longer be reachable.
+    static const std::pair<NamespaceType, const char*> order[] = {
+        {NamespaceType::User, "user"}, {NamespaceType::Ipc, "ipc"},     {NamespaceType::Uts, "uts"},
+        {NamespaceType::Network, "net"}, {NamespaceType::Pid, "pid"},   {NamespaceType::Cgroup, "cgroup"},
+        {NamespaceType::Time, "time"}, {NamespaceType::Mount, "mnt"}};
+    std::vector<std::pair<sys::UniqueFd, int>> ns_fds;
+    for (auto& [type, name] : order) {
+        if (!spec.has_namespace(type)) continue;
+        std::string path = "/proc/" + std::to_string(state.pid) + "/ns/" + name;
+        ns_fds.emplace_back(TRY(sys::open(path, O_RDONLY)), clone_flag(type));
+    }
+    auto [parent_end, child_end] = TRY(sys::socket_pair());
+    pid_t joiner = ::fork();
+    if (joiner < 0) return fail_sys("fork");
+    if (joiner == 0) {
+        parent_end.reset();
+        for (auto& [fd, flag] : ns_fds) {
+            if (::setns(fd.get(), flag) < 0) {
+                send_message(child_end.get(), std::string(detail::kErrorPrefix) + "join namespace: " + std::strerror(errno));
+                ::_exit(1);
+            }
+        }
+        // A second fork puts the process inside the pid namespace; CLONE_PARENT makes it
+        // our caller's child, so the caller can wait for it.
+        auto child = sys::clone_process(CLONE_PARENT);
+        if (!child) {
+            send_message(child_end.get(), std::string(detail::kErrorPrefix) + child.error().describe());
+            ::_exit(1);
+        }
+        if (*child == 0) {
+            detail::ExecContext ctx{&spec, &process, child_end.get(), console_fd, opts.preserve_fds};
+            detail::exec_init(ctx);
+        }
+        send_message(child_end.get(), "pid:" + std::to_string(*child));
+        ::_exit(0);
+    }
+    child_end.reset();
+    ns_fds.clear();
+    ::waitpid(joiner, nullptr, 0);
+    std::string message = receive_message(parent_end.get());
+    if (message.rfind("pid:", 0) != 0)
+        return fail(message.rfind(detail::kErrorPrefix, 0) == 0 ? message.substr(std::strlen(detail::kErrorPrefix))
+                                                                 : "exec: setup failed");
+    pid_t pid = std::stoi(message.substr(4));
+    if (!state.cgroup_path.empty()) {
+        auto cg = cgroups::Cgroup::open(TRY(host_cgroups()), state.cgroup_path);
+        if (auto r = cg.add_process(pid); !r) log::warning(r.error().wrap("exec: join cgroup").describe());
+    }
+    send_message(parent_end.get(), detail::kGo);
+    // EOF means execve succeeded (the socket is close-on-exec); a message is an error.
+    std::string result = receive_message(parent_end.get());
+    if (result.rfind(detail::kErrorPrefix, 0) == 0) {
+        ::waitpid(pid, nullptr, 0);
+        return fail(result.substr(std::strlen(detail::kErrorPrefix)));
+    }
+    sys::UniqueFd master;
+    if (relay) master = TRY(sys::recv_fd(relay->first.get()));
+    TRY(write_pid_file(opts.pid_file, pid));
+    if (opts.detach) return 0;
+    return wait_forwarding(pid, master ? master.get() : -1);
+}
+
+Result<int> parse_signal(const std::string& name) {
+    static const std::pair<const char*, int> signals[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},     {"TRAP", SIGTRAP},
+        {"ABRT", SIGABRT}, {"IOT", SIGIOT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},     {"KILL", SIGKILL},
+        {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},
+        {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+        {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},
+        {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+        {"PWR", SIGPWR},   {"SYS", SIGSYS}};
+    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+        int n = std::stoi(name);
+        if (n <= 0 || n > SIGRTMAX) return fail("invalid signal number " + name);
+        return n;
+    }
+    std::string upper;
+    for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string bare = upper.rfind("SIG", 0) == 0 ? upper.substr(3) : upper;
+    for (auto& [n, value] : signals)
+        if (bare == n) return value;
+    if (bare.rfind("RTMIN", 0) == 0 || bare.rfind("RTMAX", 0) == 0) {
+        int base = bare[2] == 'M' && bare[3] == 'I' ? SIGRTMIN : SIGRTMAX;
+        std::string rest = bare.substr(5);
+        if (rest.empty()) return base;
+        if ((rest[0] == '+' || rest[0] == '-') && rest.size() > 1 &&
+            std::all_of(rest.begin() + 1, rest.end(), ::isdigit)) {
+            int off = std::stoi(rest.substr(1));
+            int sig = rest[0] == '+' ? base + off : base - off;
+            if (sig >= SIGRTMIN && sig <= SIGRTMAX) return sig;
+        }
+    }
+    return fail("unknown signal '" + name + "'");
+}
+
+}  // namespace berth::runtime
