@@ -176,6 +176,11 @@ std::string unavailable(const HostCgroups& host, const FileWrite& write, const s
     return write.field + ": the " + v2_controller + " controller is not available (" + why + ")";
 }
 
+// v1 settings plan_v2 drops (runc ignores them on cgroup2 too).
+bool no_v2_equivalent(const FileWrite& write) {
+    return write.field == field_of("memory.swappiness") || write.field == field_of("memory.disableOOMKiller");
+}
+
 // Which writes go where: v1 when the controller's hierarchy is mounted, else cgroup2.
 struct Placement {
     std::vector<FileWrite> v2, v1;
@@ -194,10 +199,10 @@ Result<Placement> place(const HostCgroups& host, const Resources& resources) {
         if (host.v1_roots.count(write.controller)) {
             via_v1.insert(write.controller);
             placement.v1.push_back(std::move(write));
+        } else if (!host.unified_root.empty() && no_v2_equivalent(write)) {
+            placement.warnings.push_back(write.field + " has no cgroup v2 equivalent; ignored");
         } else if (!has_v2_controller(host, v2_name(write.controller))) {
             return fail(unavailable(host, write, v2_name(write.controller)));
-        } else if (write.field == field_of("memory.swappiness") || write.field == field_of("memory.disableOOMKiller")) {
-            placement.warnings.push_back(write.field + " has no cgroup v2 equivalent; ignored");
         }
     }
     for (auto& write : v2_writes) {
@@ -387,9 +392,12 @@ Result<std::vector<FileWrite>> plan_v2(const Resources& r) {
 
     if (r.pids_limit) add("pids", "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max", "pids.limit");
 
-    if (r.io.weight && *r.io.weight != 0) add("io", "io.weight", "default " + std::to_string(*r.io.weight), "blockIO.weight");
+    // OCI weights are blkio's 10..1000; io.weight is 1..10000 (runc's conversion).
+    auto io_weight = [](uint64_t w) { return w <= 10 ? 1 : w >= 1000 ? 10000 : 1 + ((w - 10) * 9999) / 990; };
+    if (r.io.weight && *r.io.weight != 0)
+        add("io", "io.weight", "default " + std::to_string(io_weight(*r.io.weight)), "blockIO.weight");
     for (const auto& d : r.io.weight_device)
-        add("io", "io.weight", device(d) + " " + std::to_string(d.value), "blockIO.weightDevice");
+        add("io", "io.weight", device(d) + " " + std::to_string(io_weight(d.value)), "blockIO.weightDevice");
     for (const auto& throttle : throttles(r.io))
         for (const auto& d : throttle.devices)
             add("io", "io.max", device(d) + " " + throttle.v2_key + "=" + std::to_string(d.value), throttle.field);
@@ -488,8 +496,9 @@ Cgroup Cgroup::open(const HostCgroups& host, const std::string& relative_path) {
 Result<Cgroup> Cgroup::create(const HostCgroups& host, const std::string& relative_path,
                               const std::optional<Resources>& resources) {
     Cgroup cgroup = open(host, relative_path);
-    if (relative_path.size() < 2 || relative_path[0] != '/')
-        return fail("cgroup path '" + relative_path + "' must be absolute and not the root");
+    auto parts = split(relative_path, '/');
+    if (relative_path.size() < 2 || relative_path[0] != '/' || std::count(parts.begin(), parts.end(), ".."))
+        return fail("cgroup path '" + relative_path + "' must be absolute, not the root, without '..'");
     auto placement = TRY(place(host, resources.value_or(Resources{})));
     cgroup.warnings_ = std::move(placement.warnings);
 

@@ -146,7 +146,11 @@ Result<void> setup_terminal(const Process& process, int console_socket_fd, bool 
 
 std::string find_executable(const Process& process) {
     const std::string& name = process.args[0];
-    if (name.find('/') != std::string::npos) return name;
+    auto executable = [](const std::string& path) {
+        struct stat st;
+        return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+    };
+    if (name.find('/') != std::string::npos) return executable(name) ? name : std::string();
     std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (const auto& e : process.env)
         if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
@@ -155,9 +159,7 @@ std::string find_executable(const Process& process) {
         size_t end = path_var.find(':', start);
         if (end == std::string::npos) end = path_var.size();
         std::string candidate = path_var.substr(start, end - start) + "/" + name;
-        struct stat st;
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
-            return candidate;
+        if (executable(candidate)) return candidate;
         start = end + 1;
     }
     return {};
@@ -168,7 +170,7 @@ std::string find_executable(const Process& process) {
 Result<void> apply_identity(const Process& process, const seccomp::Filter* filter, bool& seccomp_loaded) {
     if (filter && !process.no_new_privileges) {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN, which may be dropped below.
-        TRY_CTX(filter->load(), "load seccomp filter");
+        TRY(filter->load());
         seccomp_loaded = true;
     }
     if (process.capabilities) TRY_CTX(caps::drop_bounding(process.capabilities->bounding), "process.capabilities.bounding");
@@ -257,7 +259,7 @@ Result<void> init_steps(const InitContext& ctx, std::string& executable, std::op
     TRY_CTX(sys::chdir(process.cwd), "process.cwd");
     executable = find_executable(process);
     if (executable.empty())
-        return fail_errno(ENOENT, "process.args[0]: executable '" + process.args[0] + "' not found in the container's PATH");
+        return fail_errno(ENOENT, "process.args[0]: executable '" + process.args[0] + "' not found in the container");
     seccomp::Filter* filter = TRY(compile_filter(spec, filter_storage));
     TRY(apply_identity(process, filter, seccomp_loaded));
     // The working directory is checked again as the container user.
@@ -302,7 +304,7 @@ void exec_init(const ExecContext& ctx) {
         TRY_CTX(sys::chdir(process.cwd), "process.cwd");
         executable = find_executable(process);
         if (executable.empty())
-            return fail_errno(ENOENT, "executable '" + process.args[0] + "' not found in the container's PATH");
+            return fail_errno(ENOENT, "executable '" + process.args[0] + "' not found in the container");
         seccomp::Filter* f = TRY(compile_filter(*ctx.spec, filter));
         TRY(apply_identity(process, f, seccomp_loaded));
         return {};

@@ -500,8 +500,8 @@ Result<ContainerSpec> parse_config(const std::string& json_text, const std::stri
     if (!doc.is_object()) return fail(std::string("expected a JSON object at the top level, got ") + doc.type_name());
 
     ContainerSpec spec;
+    if (!doc.contains("ociVersion")) return fail("ociVersion: is required");
     TRY(read_string(doc, "", "ociVersion", spec.oci_version));
-    if (spec.oci_version.empty()) return fail("ociVersion: is required");
     if (spec.oci_version.rfind("1.", 0) != 0)
         return fail("ociVersion: unsupported version '" + spec.oci_version + "' (expected 1.x)");
 

@@ -2,6 +2,7 @@
 
 #include <seccomp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -178,7 +179,7 @@ const char* operator_name(SeccompOperator op) {
 }
 
 Result<void> check_architecture(std::string_view name) {
-    if (auto token = resolve_architecture(name); !token) return fail(std::move(token).error());
+    TRY(resolve_architecture(name));
     return {};
 }
 
@@ -235,7 +236,8 @@ Result<Filter> compile(const SeccompSpec& spec) {
         for (const auto& name : rule.names) {
             const int syscall_nr = seccomp_syscall_resolve_name(name.c_str());
             if (syscall_nr == __NR_SCMP_ERROR) {  // newer than this libseccomp: skip, as runc does
-                impl.skipped_names.push_back(name);
+                auto& skipped = impl.skipped_names;
+                if (std::find(skipped.begin(), skipped.end(), name) == skipped.end()) skipped.push_back(name);
                 continue;
             }
             for (const auto& set : conditions) {

@@ -1,3 +1,10 @@
 #define CATCH_CONFIG_RUNNER
+#include <sys/prctl.h>
+
 #include <catch2/catch.hpp>
-int main(int argc, char** argv) { return Catch::Session().run(argc, argv); }
+
+int main(int argc, char** argv) {
+    // Like conmon: containers whose `berth create` exited become our children.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    return Catch::Session().run(argc, argv);
+}

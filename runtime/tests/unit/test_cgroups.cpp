@@ -239,7 +239,7 @@ TEST_CASE("plan_v2: pids, io, hugetlb", "[cgroups]") {
     r.io.throttle_write_iops = {{8, 0, 50}};
     r.hugepage_limits = {{"2MB", 4194304}, {"1GB", 0}};
     auto writes = plan_v2(r).value();
-    REQUIRE(render(writes) == Lines{"io.weight=default 500", "io.weight=8:0 300", "io.max=8:0 rbps=1048576",
+    REQUIRE(render(writes) == Lines{"io.weight=default 4950", "io.weight=8:0 2930", "io.max=8:0 rbps=1048576",
                                     "io.max=8:16 wbps=2097152", "io.max=8:0 riops=100", "io.max=8:0 wiops=50",
                                     "hugetlb.2MB.max=4194304", "hugetlb.1GB.max=0"});
     REQUIRE(writes[0].controller == "io");

@@ -44,8 +44,12 @@ ChildOutcome run_in_child(const sc::Filter* filter, const std::function<int()>& 
     REQUIRE(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        const rlimit no_core{0, 0};  // SIGSYS deaths would otherwise dump core
+        // Crashes end the child plainly (not in Catch's reporter), SIGSYS dumps no core,
+        // and a hung child is killed instead of hanging the test run.
+        for (int sig : {SIGSEGV, SIGABRT, SIGILL, SIGFPE, SIGBUS, SIGTERM, SIGINT}) signal(sig, SIG_DFL);
+        const rlimit no_core{0, 0};
         setrlimit(RLIMIT_CORE, &no_core);
+        alarm(20);
         if (filter && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !filter->load())) _exit(100);
         const int value = body();
         if (write(fds[1], &value, sizeof value) != sizeof value) _exit(101);

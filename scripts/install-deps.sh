@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Berth builds and tests with. Idempotent; quick when
+# everything is already there.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  libtomlplusplus-dev catch2 libseccomp-dev libcap-dev nlohmann-json3-dev libexpected-dev
+  # tests and demo: busybox rootfs, real clients and reference runtimes
+  busybox-static iproute2 podman runc crun uidmap fuse-overlayfs slirp4netns
+  # benchmarks
+  time strace python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "run as root to install packages" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

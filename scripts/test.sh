@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command: installs what it needs, builds the release (static) and the
+# debug (ASan/UBSan) trees, and runs every test: unit, priv (root, namespaces), podman.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+cmake --preset release >/dev/null
+cmake --build --preset release
+cmake --preset debug >/dev/null
+cmake --build --preset debug --target runtime_unit_tests
+
+# Unit tests under the sanitizers, then everything against the static release binaries.
+ctest --preset debug
+ctest --preset release
