@@ -77,6 +77,7 @@ struct LaunchParams {
     int preserve_fds = 0;
     const cgroups::Cgroup* cgroup = nullptr;
     std::function<std::string(pid_t, Status)> state_for_hooks;
+    int stdio[3] = {-1, -1, -1};
 };
 
 // Clones the container's init and walks it through setup until it waits for start.
@@ -99,7 +100,7 @@ Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
     if (pid == 0) {
         parent_end.reset();
         detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
-                                params.preserve_fds, runtime_hooks};
+                                params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]}};
         detail::container_init(ctx);
     }
     child_end.reset();
@@ -408,6 +409,54 @@ Result<RunResult> run_container(const Runtime& rt, const CreateOptions& opts, bo
     int code = TRY(wait_forwarding(launched.pid, master ? master.get() : -1));
     TRY(cleanup_stopped(rt, state));
     return RunResult{code};
+}
+
+Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& opts) {
+    TRY(validate_id(opts.id));
+    Spawned spawned;
+    std::optional<cgroups::Cgroup> cgroup;
+    auto host = TRY(host_cgroups());
+    if (host.layout != cgroups::Layout::None) {
+        spawned.cgroup_path = TRY_CTX(cgroups::resolve_path(spec.cgroups_path, opts.id), "linux.cgroupsPath");
+        cgroup = TRY(cgroups::Cgroup::create(host, spawned.cgroup_path, spec.resources));
+        for (const auto& w : cgroup->warnings()) log::warning(opts.id + ": " + w);
+    } else if (spec.resources) {
+        return fail("linux.resources: no cgroup filesystem is mounted, so limits cannot be applied");
+    }
+    if (spec.process.terminal) return fail("process.terminal: services have no terminal");
+    ContainerState state;
+    state.id = opts.id;
+    state.rootfs = spec.root_path;
+    LaunchParams params;
+    params.id = opts.id;
+    params.cgroup = cgroup ? &*cgroup : nullptr;
+    params.state_for_hooks = [&state](pid_t pid, Status status) {
+        ContainerState s = state;
+        s.pid = pid;
+        return state_json(s, status);
+    };
+    for (int i = 0; i < 3; ++i) params.stdio[i] = opts.stdio[i];
+    auto launched = launch(spec, params);
+    if (!launched) {
+        if (cgroup) (void)cgroup->destroy();
+        return fail(launched.error());
+    }
+    if (!send_message(launched->start_channel.get(), detail::kStart)) {
+        ::kill(launched->pid, SIGKILL);
+        return fail_sys("start container '" + opts.id + "'");
+    }
+    spawned.pid = launched->pid;
+    return spawned;
+}
+
+Result<void> signal_cgroup(const std::string& cgroup_path, int signal) {
+    auto host = TRY(host_cgroups());
+    return cgroups::Cgroup::open(host, cgroup_path).kill_all(signal);
+}
+
+Result<void> remove_cgroup(const std::string& cgroup_path) {
+    auto host = TRY(host_cgroups());
+    return cgroups::Cgroup::open(host, cgroup_path).destroy();
 }
 
 Result<void> kill_container(const Runtime& rt, const std::string& id, int signal, bool all) {

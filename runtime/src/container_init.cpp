@@ -1,6 +1,7 @@
 #include "container_init.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -42,6 +43,16 @@ Result<void> expect_message(int fd, const char* expected) {
     std::string m = receive_message(fd);
     if (m.rfind(expected, 0) != 0) return fail(std::string("runtime did not send '") + expected + "'");
     return {};
+}
+
+// The runtime's caller (berth-init, `berth run`) may block or ignore signals; a container
+// starts with none blocked and every disposition at its default.
+void reset_signals() {
+    sigset_t empty;
+    sigemptyset(&empty);
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
 }
 
 // Marks every fd above the preserved ones close-on-exec, so nothing of the runtime leaks in.
@@ -228,6 +239,8 @@ Result<void> init_steps(const InitContext& ctx, std::string& executable, std::op
     std::string go = receive_message(ctx.sync_fd);
     if (go.rfind(kGo, 0) != 0) return fail("runtime went away before the container started");
     std::string state = go.substr(std::strlen(kGo));
+    for (int target = 0; target <= 2; ++target)
+        if (ctx.stdio[target] >= 0 && ::dup2(ctx.stdio[target], target) < 0) return fail_sys("set up stdio");
     close_inherited_fds(ctx.preserve_fds);
 
     TRY(join_namespaces_by_path(spec));
@@ -281,6 +294,7 @@ void container_init(const InitContext& ctx) {
     std::string executable;
     std::optional<seccomp::Filter> filter;
     bool seccomp_loaded = false;
+    reset_signals();
     auto done = init_steps(ctx, executable, filter, seccomp_loaded);
     if (!done) report_and_exit(ctx.sync_fd, done.error());
     ::close(ctx.sync_fd);
@@ -309,6 +323,7 @@ void exec_init(const ExecContext& ctx) {
         TRY(apply_identity(process, f, seccomp_loaded));
         return {};
     };
+    reset_signals();
     auto done = steps();
     if (!done) report_and_exit(ctx.sync_fd, done.error());
     // The sync socket is close-on-exec: the parent sees EOF once execve succeeded.

@@ -23,6 +23,7 @@ struct InitContext {
     int console_socket_fd = -1;   // receives the pty master when process.terminal
     int preserve_fds = 0;
     bool run_runtime_hooks = false;  // parent has prestart/createRuntime hooks to run
+    int stdio[3] = {-1, -1, -1};     // become fds 0, 1, 2 when set
 };
 
 [[noreturn]] void container_init(const InitContext& ctx);

@@ -299,3 +299,41 @@ TEST_CASE("signals sent to berth run reach the container", "[priv][isolation]") 
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 9);
 }
+
+TEST_CASE("resource limits are enforced through the host's cgroups", "[priv][isolation]") {
+    REQUIRE_ROOT();
+    Bundle b;
+    b.config["linux"]["resources"] = {{"pids", {{"limit", 8}}}, {"memory", {{"limit", 64 * 1024 * 1024}}}};
+    // A child shell forks sleepers until the pids limit stops it; PID 1 then only execs.
+    b.set_command("sh -c 'i=0; while [ $i -lt 12 ]; do sleep 30 & i=$((i+1)); done' 2>/tmp/err; echo $? > /tmp/inner;"
+                  " exec sleep 30");
+    REQUIRE(b.berth({"run", "--detach", "--bundle", b.dir(), "limited"}).exit_code == 0);
+    for (int i = 0; i < 500 && read_host_file(b.rootfs() + "/tmp/inner").empty(); ++i) usleep(10000);
+    CHECK(read_host_file(b.rootfs() + "/tmp/inner") == "2\n");  // ash exits 2 when it cannot fork
+    CHECK_THAT(read_host_file(b.rootfs() + "/tmp/err"), Catch::Contains("can't fork"));
+    // Read the limits back where this host keeps them (v1 hierarchies here, cgroup2 elsewhere).
+    std::string pids_max = read_host_file("/sys/fs/cgroup/pids/berth/limited/pids.max");
+    if (pids_max.empty()) pids_max = read_host_file("/sys/fs/cgroup/berth/limited/pids.max");
+    CHECK(pids_max == "8\n");
+    std::string memory = read_host_file("/sys/fs/cgroup/memory/berth/limited/memory.limit_in_bytes");
+    if (memory.empty()) memory = read_host_file("/sys/fs/cgroup/berth/limited/memory.max");
+    CHECK(memory == "67108864\n");
+    CHECK(b.berth({"delete", "--force", "limited"}).exit_code == 0);
+}
+
+TEST_CASE("limits that cannot be honoured fail clearly", "[priv][isolation]") {
+    REQUIRE_ROOT();
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string all((std::istreambuf_iterator<char>(mountinfo)), std::istreambuf_iterator<char>());
+    if (all.find(" - cgroup ") == std::string::npos) {
+        WARN("pure cgroup2 host: unified limits are honoured here");
+        return;
+    }
+    Bundle b;
+    b.config["linux"]["resources"] = {{"unified", {{"memory.high", "1000000"}}}};
+    auto r = b.run("unhonoured");
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("linux.resources.unified"));
+    struct stat st{};
+    CHECK(stat((b.state_root() + "/unhonoured").c_str(), &st) != 0);
+}

@@ -68,6 +68,22 @@ struct ExecOptions {
 Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Process& process,
                               const ExecOptions& opts);
 
+// In-process use by berth-init: starts a container from a plan at once, without the
+// state store or an exec FIFO. The caller is the parent of the returned process and reaps it.
+struct SpawnOptions {
+    std::string id;                   // names the cgroup when the spec has no cgroupsPath
+    int stdio[3] = {-1, -1, -1};      // fds to become the process's stdin/stdout/stderr; -1: inherit
+};
+struct Spawned {
+    pid_t pid = 0;
+    std::string cgroup_path;          // relative to the hierarchy roots; empty without cgroups
+};
+Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& opts);
+// Signals every process in a spawned container's cgroup (the whole service, not just its first process).
+Result<void> signal_cgroup(const std::string& cgroup_path, int signal);
+// Removes a spawned container's cgroup once its processes are gone (kills stragglers).
+Result<void> remove_cgroup(const std::string& cgroup_path);
+
 // "KILL", "SIGKILL", "9" → 9
 Result<int> parse_signal(const std::string& name);
 
