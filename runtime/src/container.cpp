@@ -19,6 +19,7 @@
 #include "berth/runtime/cgroups.hpp"
 #include "berth/runtime/hooks.hpp"
 #include "berth/runtime/oci_config.hpp"
+#include "berth/runtime/seccomp.hpp"
 #include "container_init.hpp"
 
 namespace berth::runtime {
@@ -78,7 +79,15 @@ struct LaunchParams {
     const cgroups::Cgroup* cgroup = nullptr;
     std::function<std::string(pid_t, Status)> state_for_hooks;
     int stdio[3] = {-1, -1, -1};
+    std::string seccomp_cache_dir;
 };
+
+constexpr const char* kDefaultSeccompCache = "/run/berth/.seccomp-cache";
+
+Result<std::optional<seccomp::Program>> seccomp_program(const ContainerSpec& spec, const std::string& cache_dir) {
+    if (!spec.seccomp) return std::optional<seccomp::Program>{};
+    return std::optional<seccomp::Program>{TRY_CTX(seccomp::compile_cached(*spec.seccomp, cache_dir), "linux.seccomp")};
+}
 
 // Clones the container's init and walks it through setup until it waits for start.
 Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
@@ -95,12 +104,14 @@ Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
         TRY(sys::setns(fd.get(), CLONE_NEWPID, "linux.namespaces pid '" + pid_ns->path + "'"));
     }
     bool runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
+    auto program = TRY(seccomp_program(spec, params.seccomp_cache_dir));
 
     pid_t pid = TRY_CTX(sys::clone_process(flags), "create container process");
     if (pid == 0) {
         parent_end.reset();
         detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
-                                params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]}};
+                                params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]},
+                                program ? &*program : nullptr};
         detail::container_init(ctx);
     }
     child_end.reset();
@@ -233,6 +244,7 @@ Result<Launched> create_impl(const Runtime& rt, const CreateOptions& opts, bool 
     params.console_socket_fd = console_fd;
     params.preserve_fds = opts.preserve_fds;
     params.cgroup = tx.cgroup();
+    params.seccomp_cache_dir = rt.store.root() + "/.seccomp-cache";
     params.state_for_hooks = [&state](pid_t pid, Status status) {
         ContainerState s = state;
         s.pid = pid;
@@ -430,6 +442,7 @@ Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& o
     LaunchParams params;
     params.id = opts.id;
     params.cgroup = cgroup ? &*cgroup : nullptr;
+    params.seccomp_cache_dir = kDefaultSeccompCache;
     params.state_for_hooks = [&state](pid_t pid, Status status) {
         ContainerState s = state;
         s.pid = pid;
@@ -475,6 +488,12 @@ Result<void> kill_container(const Runtime& rt, const std::string& id, int signal
 }
 
 Result<void> delete_container(const Runtime& rt, const std::string& id, bool force) {
+    // Like runc, a forced delete of a container that is already gone succeeds: podman
+    // calls it after a failed create.
+    if (force && validate_id(id) && !sys::exists(rt.store.dir(id) + "/state.json")) {
+        (void)rt.store.remove(id);
+        return {};
+    }
     ContainerState state = TRY(rt.store.load(id));
     Status status = status_of(rt.store, state);
     if ((status == Status::Running || status == Status::Paused) && !force)
@@ -561,6 +580,7 @@ Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Pr
         std::string path = "/proc/" + std::to_string(state.pid) + "/ns/" + name;
         ns_fds.emplace_back(TRY(sys::open(path, O_RDONLY)), clone_flag(type));
     }
+    auto program = TRY(seccomp_program(spec, rt.store.root() + "/.seccomp-cache"));
     auto [parent_end, child_end] = TRY(sys::socket_pair());
     pid_t joiner = ::fork();
     if (joiner < 0) return fail_sys("fork");
@@ -580,7 +600,8 @@ Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Pr
             ::_exit(1);
         }
         if (*child == 0) {
-            detail::ExecContext ctx{&spec, &process, child_end.get(), console_fd, opts.preserve_fds};
+            detail::ExecContext ctx{&spec, &process, child_end.get(), console_fd, opts.preserve_fds,
+                                    program ? &*program : nullptr};
             detail::exec_init(ctx);
         }
         send_message(child_end.get(), "pid:" + std::to_string(*child));

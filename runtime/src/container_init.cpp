@@ -60,20 +60,6 @@ void close_inherited_fds(int preserve_fds) {
     ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
-const char* namespace_proc_name(NamespaceType type) {
-    switch (type) {
-        case NamespaceType::Pid: return "pid";
-        case NamespaceType::Network: return "net";
-        case NamespaceType::Mount: return "mnt";
-        case NamespaceType::Ipc: return "ipc";
-        case NamespaceType::Uts: return "uts";
-        case NamespaceType::User: return "user";
-        case NamespaceType::Cgroup: return "cgroup";
-        case NamespaceType::Time: return "time";
-    }
-    return "";
-}
-
 int clone_flag(NamespaceType type) {
     switch (type) {
         case NamespaceType::Pid: return CLONE_NEWPID;
@@ -155,33 +141,45 @@ Result<void> setup_terminal(const Process& process, int console_socket_fd, bool 
     return {};
 }
 
-std::string find_executable(const Process& process) {
+// Resolves args[0] like execvp, so that create fails with the reason instead of start:
+// ENOENT when nothing is there (podman: 127), EACCES when it is not executable (126).
+Result<std::string> find_executable(const Process& process) {
     const std::string& name = process.args[0];
-    auto executable = [](const std::string& path) {
+    bool found_unexecutable = false;
+    auto usable = [&found_unexecutable](const std::string& path) {
         struct stat st;
-        return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+        if (::stat(path.c_str(), &st) != 0) return false;
+        if (S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0) return true;
+        found_unexecutable = true;
+        return false;
     };
-    if (name.find('/') != std::string::npos) return executable(name) ? name : std::string();
-    std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (const auto& e : process.env)
-        if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
-    size_t start = 0;
-    while (start <= path_var.size()) {
-        size_t end = path_var.find(':', start);
-        if (end == std::string::npos) end = path_var.size();
-        std::string candidate = path_var.substr(start, end - start) + "/" + name;
-        if (executable(candidate)) return candidate;
-        start = end + 1;
+    std::vector<std::string> candidates;
+    if (name.find('/') != std::string::npos) {
+        candidates.push_back(name);
+    } else {
+        std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (const auto& e : process.env)
+            if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
+        size_t start = 0;
+        while (start <= path_var.size()) {
+            size_t end = path_var.find(':', start);
+            if (end == std::string::npos) end = path_var.size();
+            candidates.push_back(path_var.substr(start, end - start) + "/" + name);
+            start = end + 1;
+        }
     }
-    return {};
+    for (const auto& candidate : candidates)
+        if (usable(candidate)) return candidate;
+    if (found_unexecutable) return fail_errno(EACCES, "process.args[0]: exec '" + name + "'");
+    return fail_errno(ENOENT, "process.args[0]: executable '" + name + "' not found in the container");
 }
 
 // Capabilities, groups, uid/gid, no_new_privs and (when it can wait) seccomp, in the order
 // the kernel needs: the bounding set before setuid, keepcaps across it, the sets after.
-Result<void> apply_identity(const Process& process, const seccomp::Filter* filter, bool& seccomp_loaded) {
+Result<void> apply_identity(const Process& process, const seccomp::Program* filter, bool& seccomp_loaded) {
     if (filter && !process.no_new_privileges) {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN, which may be dropped below.
-        TRY(filter->load());
+        TRY(seccomp::load_program(*filter));
         seccomp_loaded = true;
     }
     if (process.capabilities) TRY_CTX(caps::drop_bounding(process.capabilities->bounding), "process.capabilities.bounding");
@@ -196,10 +194,10 @@ Result<void> apply_identity(const Process& process, const seccomp::Filter* filte
     return {};
 }
 
-[[noreturn]] void exec_process(const Process& process, const std::string& executable, const seccomp::Filter* filter,
+[[noreturn]] void exec_process(const Process& process, const std::string& executable, const seccomp::Program* filter,
                                bool seccomp_loaded) {
     if (filter && !seccomp_loaded) {
-        if (auto loaded = filter->load(); !loaded) {
+        if (auto loaded = seccomp::load_program(*filter); !loaded) {
             std::string m = "berth: load seccomp filter: " + loaded.error().describe() + "\n";
             (void)!::write(STDERR_FILENO, m.data(), m.size());
             ::_exit(127);
@@ -226,14 +224,7 @@ Result<void> wait_for_start(const InitContext& ctx) {
     return {};
 }
 
-Result<seccomp::Filter*> compile_filter(const ContainerSpec& spec, std::optional<seccomp::Filter>& storage) {
-    if (!spec.seccomp) return nullptr;
-    storage = TRY_CTX(seccomp::compile(*spec.seccomp), "linux.seccomp");
-    return &*storage;
-}
-
-Result<void> init_steps(const InitContext& ctx, std::string& executable, std::optional<seccomp::Filter>& filter_storage,
-                        bool& seccomp_loaded) {
+Result<void> init_steps(const InitContext& ctx, std::string& executable, bool& seccomp_loaded) {
     const ContainerSpec& spec = *ctx.spec;
     const Process& process = spec.process;
     std::string go = receive_message(ctx.sync_fd);
@@ -270,11 +261,8 @@ Result<void> init_steps(const InitContext& ctx, std::string& executable, std::op
     TRY(mounts::finish_rootfs(spec));
     if (process.user.umask) ::umask(*process.user.umask);
     TRY_CTX(sys::chdir(process.cwd), "process.cwd");
-    executable = find_executable(process);
-    if (executable.empty())
-        return fail_errno(ENOENT, "process.args[0]: executable '" + process.args[0] + "' not found in the container");
-    seccomp::Filter* filter = TRY(compile_filter(spec, filter_storage));
-    TRY(apply_identity(process, filter, seccomp_loaded));
+    executable = TRY(find_executable(process));
+    TRY(apply_identity(process, ctx.seccomp, seccomp_loaded));
     // The working directory is checked again as the container user.
     TRY_CTX(sys::chdir(process.cwd), "process.cwd");
     if (!send_message(ctx.sync_fd, kCreated)) return fail("runtime went away");
@@ -292,19 +280,17 @@ Result<void> init_steps(const InitContext& ctx, std::string& executable, std::op
 
 void container_init(const InitContext& ctx) {
     std::string executable;
-    std::optional<seccomp::Filter> filter;
     bool seccomp_loaded = false;
     reset_signals();
-    auto done = init_steps(ctx, executable, filter, seccomp_loaded);
+    auto done = init_steps(ctx, executable, seccomp_loaded);
     if (!done) report_and_exit(ctx.sync_fd, done.error());
     ::close(ctx.sync_fd);
     if (ctx.state_dir_fd >= 0) ::close(ctx.state_dir_fd);
-    exec_process(ctx.spec->process, executable, filter ? &*filter : nullptr, seccomp_loaded);
+    exec_process(ctx.spec->process, executable, ctx.seccomp, seccomp_loaded);
 }
 
 void exec_init(const ExecContext& ctx) {
     const Process& process = *ctx.process;
-    std::optional<seccomp::Filter> filter;
     bool seccomp_loaded = false;
     std::string executable;
     auto steps = [&]() -> Result<void> {
@@ -316,18 +302,15 @@ void exec_init(const ExecContext& ctx) {
         if (ctx.console_socket_fd >= 0) ::close(ctx.console_socket_fd);
         if (process.user.umask) ::umask(*process.user.umask);
         TRY_CTX(sys::chdir(process.cwd), "process.cwd");
-        executable = find_executable(process);
-        if (executable.empty())
-            return fail_errno(ENOENT, "executable '" + process.args[0] + "' not found in the container");
-        seccomp::Filter* f = TRY(compile_filter(*ctx.spec, filter));
-        TRY(apply_identity(process, f, seccomp_loaded));
+        executable = TRY(find_executable(process));
+        TRY(apply_identity(process, ctx.seccomp, seccomp_loaded));
         return {};
     };
     reset_signals();
     auto done = steps();
     if (!done) report_and_exit(ctx.sync_fd, done.error());
     // The sync socket is close-on-exec: the parent sees EOF once execve succeeded.
-    exec_process(process, executable, filter ? &*filter : nullptr, seccomp_loaded);
+    exec_process(process, executable, ctx.seccomp, seccomp_loaded);
 }
 
 }  // namespace berth::runtime::detail

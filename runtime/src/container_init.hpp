@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "berth/runtime/seccomp.hpp"
 #include "berth/runtime/spec.hpp"
 
 namespace berth::runtime::detail {
@@ -24,6 +25,7 @@ struct InitContext {
     int preserve_fds = 0;
     bool run_runtime_hooks = false;  // parent has prestart/createRuntime hooks to run
     int stdio[3] = {-1, -1, -1};     // become fds 0, 1, 2 when set
+    const seccomp::Program* seccomp = nullptr;  // compiled by the parent, off the child's path
 };
 
 [[noreturn]] void container_init(const InitContext& ctx);
@@ -34,6 +36,7 @@ struct ExecContext {
     int sync_fd = -1;
     int console_socket_fd = -1;
     int preserve_fds = 0;
+    const seccomp::Program* seccomp = nullptr;
 };
 
 // Second stage of exec: already inside the container's namespaces.

@@ -15,7 +15,7 @@ using json = nlohmann::json;
 
 // Field readers: each names the JSON path in its error. Unknown keys are ignored, as the
 // runtime-spec requires, so newer clients keep working.
-Result<const json*> member(const json& obj, const std::string& path, const char* key) {
+Result<const json*> member(const json& obj, const std::string& /*path*/, const char* key) {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return nullptr;
     return &*it;
@@ -462,9 +462,6 @@ Result<void> validate(const ContainerSpec& spec) {
     return {};
 }
 
-// JSON writers for spec_to_json.
-json strings(const std::vector<std::string>& v) { return json(v); }
-
 nlohmann::ordered_json cap_names(const std::vector<int>& caps) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (int c : caps) out.push_back(caps::to_name(c));
@@ -491,7 +488,8 @@ Result<ContainerSpec> parse_config(const std::string& json_text, const std::stri
     if (doc.is_discarded()) {
         // Re-parse with exceptions only to get nlohmann's located message ("at line 3, column 5").
         try {
-            (void)json::parse(json_text);
+            auto reparsed = json::parse(json_text);
+            (void)reparsed;
         } catch (const json::parse_error& e) {
             return fail(std::string("invalid JSON: ") + e.what());
         }

@@ -1,6 +1,16 @@
 #include "berth/runtime/seccomp.hpp"
 
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "berth/sys.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -67,7 +77,7 @@ Result<uint32_t> resolve_architecture(std::string_view name) {
         for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (uint32_t token = seccomp_arch_resolve_name(lowered.c_str()); token != 0) return token;
     }
-    return fail("unknown seccomp architecture " + quoted(name));
+    return fail("unknown seccomp architecture " + seccomp::quoted(name));
 }
 
 // The libseccomp action word; errno_field names the errno setting in messages.
@@ -157,13 +167,13 @@ const std::vector<std::string>& Filter::skipped_names() const {
 Result<SeccompAction> parse_action(std::string_view name) {
     for (const auto& [action, action_text] : kActionNames)
         if (name == action_text) return action;
-    return fail("unknown seccomp action " + quoted(name));
+    return fail("unknown seccomp action " + seccomp::quoted(name));
 }
 
 Result<SeccompOperator> parse_operator(std::string_view name) {
     for (const auto& [op, op_text] : kOperatorNames)
         if (name == op_text) return op;
-    return fail("unknown seccomp operator " + quoted(name));
+    return fail("unknown seccomp operator " + seccomp::quoted(name));
 }
 
 const char* action_name(SeccompAction action) {
@@ -184,7 +194,7 @@ Result<void> check_architecture(std::string_view name) {
 }
 
 Result<void> check_flag(std::string_view name) {
-    if (!find_flag(name)) return fail("unknown seccomp flag " + quoted(name));
+    if (!find_flag(name)) return fail("unknown seccomp flag " + seccomp::quoted(name));
     return {};
 }
 
@@ -208,7 +218,7 @@ Result<Filter> compile(const SeccompSpec& spec) {
                                      {SCMP_FLTATR_API_SYSRAWRC, 1, "raw return codes"}};
     for (const auto& name : spec.flags) {
         const FlagAttribute* flag = find_flag(name);
-        if (!flag) return fail("unknown seccomp flag " + quoted(name));
+        if (!flag) return fail("unknown seccomp flag " + seccomp::quoted(name));
         if (flag->attribute) settings.push_back({*flag->attribute, 1, name});
     }
     for (const auto& setting : settings)
@@ -219,7 +229,7 @@ Result<Filter> compile(const SeccompSpec& spec) {
         const uint32_t token = TRY(resolve_architecture(name));
         // The native architecture is always present already.
         if (int rc = seccomp_arch_add(impl.context, token); rc < 0 && rc != -EEXIST)
-            return fail_errno(-rc, "add seccomp architecture " + quoted(name));
+            return fail_errno(-rc, "add seccomp architecture " + seccomp::quoted(name));
     }
 
     for (size_t i = 0; i < spec.syscalls.size(); ++i) {
@@ -245,12 +255,102 @@ Result<Filter> compile(const SeccompSpec& spec) {
                 if (int rc = seccomp_rule_add_array(impl.context, action, syscall_nr,
                                                     static_cast<unsigned>(set.size()), set.data());
                     rc < 0)
-                    return fail_errno(-rc, where + ": add rule for " + quoted(name));
+                    return fail_errno(-rc, where + ": add rule for " + seccomp::quoted(name));
                 ++impl.rule_count;
             }
         }
     }
     return filter;
+}
+
+}  // namespace berth::runtime::seccomp
+
+namespace berth::runtime::seccomp {
+namespace {
+
+unsigned kernel_flags(const SeccompSpec& spec) {
+    unsigned flags = 0;
+    for (const auto& name : spec.flags) {
+        if (name == "SECCOMP_FILTER_FLAG_TSYNC") flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        if (name == "SECCOMP_FILTER_FLAG_LOG") flags |= SECCOMP_FILTER_FLAG_LOG;
+        if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    }
+    return flags;
+}
+
+// Everything that changes the compiled program, in a stable text form.
+std::string cache_key_text(const SeccompSpec& spec) {
+    const scmp_version* version = seccomp_version();
+    std::string text = "libseccomp " + std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
+                       std::to_string(version->micro) + " arch " + std::to_string(seccomp_arch_native()) +
+                       "\ndefault " + action_name(spec.default_action) + " " +
+                       std::to_string(spec.default_errno_ret.value_or(0xffffffff)) + "\n";
+    for (const auto& a : spec.architectures) text += "arch " + a + "\n";
+    for (const auto& f : spec.flags) text += "flag " + f + "\n";
+    for (const auto& r : spec.syscalls) {
+        text += "rule " + std::string(action_name(r.action)) + " " + std::to_string(r.errno_ret.value_or(0xffffffff));
+        for (const auto& n : r.names) text += " " + n;
+        for (const auto& a : r.args)
+            text += " [" + std::to_string(a.index) + " " + operator_name(a.op) + " " + std::to_string(a.value) + " " +
+                    std::to_string(a.value_two) + "]";
+        text += "\n";
+    }
+    return text;
+}
+
+std::string fnv1a_hex(const std::string& text) {
+    uint64_t hash = 1469598103934665603ULL;
+    for (unsigned char c : text) {
+        hash ^= c;
+        hash *= 1099511628211ULL;
+    }
+    char buf[17];
+    snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+    return buf;
+}
+
+}  // namespace
+
+Result<Program> export_program(const Filter& filter, const SeccompSpec& spec) {
+    if (!filter.impl_ || !filter.impl_->context) return fail("export seccomp filter: no compiled filter");
+    int fd = static_cast<int>(::syscall(SYS_memfd_create, "berth-seccomp", MFD_CLOEXEC));
+    if (fd < 0) return fail_sys("export seccomp filter: memfd");
+    sys::UniqueFd memfd(fd);
+    if (int rc = seccomp_export_bpf(filter.impl_->context, fd); rc < 0) return fail_errno(-rc, "export seccomp filter");
+    if (::lseek(fd, 0, SEEK_SET) < 0) return fail_sys("export seccomp filter: seek");
+    Program program;
+    program.bpf = TRY(sys::read_all(fd));
+    program.flags = kernel_flags(spec);
+    if (program.bpf.empty() || program.bpf.size() % sizeof(struct sock_filter) != 0)
+        return fail("export seccomp filter: bad program size " + std::to_string(program.bpf.size()));
+    return program;
+}
+
+Result<void> load_program(const Program& program) {
+    struct sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(program.bpf.size() / sizeof(struct sock_filter));
+    prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(program.bpf.data()));
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, program.flags, &prog) < 0)
+        return fail_sys("load seccomp filter");
+    return {};
+}
+
+Result<Program> compile_cached(const SeccompSpec& spec, const std::string& cache_dir) {
+    std::string path;
+    if (!cache_dir.empty()) {
+        path = cache_dir + "/" + fnv1a_hex(cache_key_text(spec)) + ".bpf";
+        if (auto cached = sys::read_file(path); cached && !cached->empty() && cached->size() % sizeof(struct sock_filter) == 0)
+            return Program{*cached, kernel_flags(spec)};
+    }
+    Filter filter = TRY(compile(spec));
+    Program program = TRY(export_program(filter, spec));
+    if (!path.empty() && sys::mkdir_p(cache_dir, 0700)) {
+        // Write then rename: a concurrent reader sees the old state or the whole program.
+        std::string tmp = path + ".tmp." + std::to_string(::getpid());
+        if (sys::write_file(tmp, program.bpf, 0, 0600)) ::rename(tmp.c_str(), path.c_str());
+        ::unlink(tmp.c_str());
+    }
+    return program;
 }
 
 }  // namespace berth::runtime::seccomp

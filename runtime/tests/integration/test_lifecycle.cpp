@@ -184,7 +184,11 @@ TEST_CASE("bad input fails clearly and leaves nothing behind", "[priv][lifecycle
     }
     SECTION("missing executable") {
         b.config["process"]["args"] = {"/bin/nonexistent"};
-        expect_create_error("executable '/bin/nonexistent' not found");
+        expect_create_error("executable '/bin/nonexistent' not found in the container: No such file or directory");
+    }
+    SECTION("an executable that is not executable") {
+        b.config["process"]["args"] = {"/etc/passwd"};
+        expect_create_error("exec '/etc/passwd': Permission denied");
     }
     SECTION("an id that exists") {
         b.set_command("sleep 100");
@@ -202,6 +206,8 @@ TEST_CASE("bad input fails clearly and leaves nothing behind", "[priv][lifecycle
             CHECK(r.exit_code == 1);
             CHECK_THAT(r.err, Catch::Contains("container 'ghost' does not exist"));
         }
+        // A forced delete of what is already gone succeeds, as runc's does (podman relies on it).
+        CHECK(b.berth({"delete", "--force", "ghost"}).exit_code == 0);
     }
     SECTION("bad command line") {
         auto r = b.berth({"kill", "x", "SIGNOPE"});

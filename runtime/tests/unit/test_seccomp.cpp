@@ -1,6 +1,7 @@
 // Seccomp: parsing, compile errors, and real filters loaded in forked children (no root:
 // each child sets no_new_privs, loads the filter, makes a call and reports its errno).
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -397,4 +398,44 @@ TEST_CASE("seccomp default profile opens groups for granted capabilities", "[sec
     CHECK(errno_in_child(filter, [] { return chroot("/nonexistent-berth"); }) == ENOENT);
     // Without the capability the group stays closed.
     CHECK(errno_in_child(filter, [] { return syscall(SYS_delete_module, "berth_none", 0); }) == EPERM);
+}
+
+TEST_CASE("compiled programs are cached and load like the filter they came from", "[seccomp]") {
+    char tmpl[] = "/tmp/berth-seccomp-cache-XXXXXX";
+    const std::string cache = mkdtemp(tmpl);
+    SeccompSpec spec;
+    spec.default_action = SeccompAction::Allow;
+    spec.syscalls = {SeccompRule{{"mkdir", "mkdirat"}, SeccompAction::Errno, ENOSYS, {}}};
+
+    auto first = sc::compile_cached(spec, cache);
+    REQUIRE(first);
+    auto second = sc::compile_cached(spec, cache);
+    REQUIRE(second);
+    CHECK(second->bpf == first->bpf);
+    int files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(cache)) files += entry.path().extension() == ".bpf";
+    CHECK(files == 1);
+    // A different spec gets its own program.
+    spec.syscalls[0].errno_ret = EACCES;
+    auto other = sc::compile_cached(spec, cache);
+    REQUIRE(other);
+    CHECK(other->bpf != first->bpf);
+
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !sc::load_program(*second)) _exit(100);
+        int value = mkdir("/nonexistent-berth/x", 0700) == -1 ? errno : 0;
+        (void)!write(fds[1], &value, sizeof value);
+        _exit(0);
+    }
+    close(fds[1]);
+    int value = -1;
+    REQUIRE(read(fds[0], &value, sizeof value) == sizeof value);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(value == ENOSYS);
+    std::filesystem::remove_all(cache);
 }
