@@ -9,7 +9,8 @@ bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
 cmake --preset debug >/dev/null
-cmake --build --preset debug --target runtime_unit_tests
+cmake --build --preset debug --target runtime_unit_tests manifest_unit_tests supervisor_unit_tests \
+  logd_unit_tests logd_integration_tests logd
 
 # Unit tests under the sanitizers, then everything against the static release binaries.
 ctest --preset debug

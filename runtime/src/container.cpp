@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <thread>
 
@@ -370,6 +371,72 @@ Result<void> cleanup_stopped(const Runtime& rt, const ContainerState& state) {
     return rt.store.remove(state.id);
 }
 
+// Starts `process` inside the namespaces and cgroup of the container whose first process is
+// `target_pid`. Returns once execve succeeded; the new process is the caller's child.
+Result<pid_t> start_exec(const ContainerSpec& spec, pid_t target_pid, const std::string& cgroup_path,
+                         const Process& process, const std::array<int, 3>& stdio, int console_fd, int preserve_fds,
+                         const std::string& seccomp_cache_dir) {
+    // Open every namespace of the container before joining any: after joining the mount
+    // namespace, /proc/PID may no longer be reachable.
+    static const std::pair<NamespaceType, const char*> order[] = {
+        {NamespaceType::User, "user"}, {NamespaceType::Ipc, "ipc"},     {NamespaceType::Uts, "uts"},
+        {NamespaceType::Network, "net"}, {NamespaceType::Pid, "pid"},   {NamespaceType::Cgroup, "cgroup"},
+        {NamespaceType::Time, "time"}, {NamespaceType::Mount, "mnt"}};
+    std::vector<std::pair<sys::UniqueFd, int>> ns_fds;
+    for (auto& [type, name] : order) {
+        if (!spec.has_namespace(type)) continue;
+        std::string path = "/proc/" + std::to_string(target_pid) + "/ns/" + name;
+        ns_fds.emplace_back(TRY(sys::open(path, O_RDONLY)), clone_flag(type));
+    }
+    auto program = TRY(seccomp_program(spec, seccomp_cache_dir));
+    auto [parent_end, child_end] = TRY(sys::socket_pair());
+    pid_t joiner = ::fork();
+    if (joiner < 0) return fail_sys("fork");
+    if (joiner == 0) {
+        parent_end.reset();
+        for (auto& [fd, flag] : ns_fds) {
+            if (::setns(fd.get(), flag) < 0) {
+                send_message(child_end.get(), std::string(detail::kErrorPrefix) + "join namespace: " + std::strerror(errno));
+                ::_exit(1);
+            }
+        }
+        // A second fork puts the process inside the pid namespace; CLONE_PARENT makes it
+        // our caller's child, so the caller can wait for it.
+        auto child = sys::clone_process(CLONE_PARENT);
+        if (!child) {
+            send_message(child_end.get(), std::string(detail::kErrorPrefix) + child.error().describe());
+            ::_exit(1);
+        }
+        if (*child == 0) {
+            detail::ExecContext ctx{&spec, &process, child_end.get(), console_fd, preserve_fds,
+                                    program ? &*program : nullptr, {stdio[0], stdio[1], stdio[2]}};
+            detail::exec_init(ctx);
+        }
+        send_message(child_end.get(), "pid:" + std::to_string(*child));
+        ::_exit(0);
+    }
+    child_end.reset();
+    ns_fds.clear();
+    ::waitpid(joiner, nullptr, 0);
+    std::string message = receive_message(parent_end.get());
+    if (message.rfind("pid:", 0) != 0)
+        return fail(message.rfind(detail::kErrorPrefix, 0) == 0 ? message.substr(std::strlen(detail::kErrorPrefix))
+                                                                 : "exec: setup failed");
+    pid_t pid = std::stoi(message.substr(4));
+    if (!cgroup_path.empty()) {
+        auto cg = cgroups::Cgroup::open(TRY(host_cgroups()), cgroup_path);
+        if (auto r = cg.add_process(pid); !r) log::warning(r.error().wrap("exec: join cgroup").describe());
+    }
+    send_message(parent_end.get(), detail::kGo);
+    // EOF means execve succeeded (the socket is close-on-exec); a message is an error.
+    std::string result = receive_message(parent_end.get());
+    if (result.rfind(detail::kErrorPrefix, 0) == 0) {
+        ::waitpid(pid, nullptr, 0);
+        return fail(result.substr(std::strlen(detail::kErrorPrefix)));
+    }
+    return pid;
+}
+
 }  // namespace
 
 Result<Launched> create_container(const Runtime& rt, const CreateOptions& opts) {
@@ -568,69 +635,19 @@ Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Pr
         console_fd = relay->second.get();
     }
 
-    // Open every namespace of the container before joining any: after joining the mount
-    // namespace, /proc/PID may no longer be reachable.
-    static const std::pair<NamespaceType, const char*> order[] = {
-        {NamespaceType::User, "user"}, {NamespaceType::Ipc, "ipc"},     {NamespaceType::Uts, "uts"},
-        {NamespaceType::Network, "net"}, {NamespaceType::Pid, "pid"},   {NamespaceType::Cgroup, "cgroup"},
-        {NamespaceType::Time, "time"}, {NamespaceType::Mount, "mnt"}};
-    std::vector<std::pair<sys::UniqueFd, int>> ns_fds;
-    for (auto& [type, name] : order) {
-        if (!spec.has_namespace(type)) continue;
-        std::string path = "/proc/" + std::to_string(state.pid) + "/ns/" + name;
-        ns_fds.emplace_back(TRY(sys::open(path, O_RDONLY)), clone_flag(type));
-    }
-    auto program = TRY(seccomp_program(spec, rt.store.root() + "/.seccomp-cache"));
-    auto [parent_end, child_end] = TRY(sys::socket_pair());
-    pid_t joiner = ::fork();
-    if (joiner < 0) return fail_sys("fork");
-    if (joiner == 0) {
-        parent_end.reset();
-        for (auto& [fd, flag] : ns_fds) {
-            if (::setns(fd.get(), flag) < 0) {
-                send_message(child_end.get(), std::string(detail::kErrorPrefix) + "join namespace: " + std::strerror(errno));
-                ::_exit(1);
-            }
-        }
-        // A second fork puts the process inside the pid namespace; CLONE_PARENT makes it
-        // our caller's child, so the caller can wait for it.
-        auto child = sys::clone_process(CLONE_PARENT);
-        if (!child) {
-            send_message(child_end.get(), std::string(detail::kErrorPrefix) + child.error().describe());
-            ::_exit(1);
-        }
-        if (*child == 0) {
-            detail::ExecContext ctx{&spec, &process, child_end.get(), console_fd, opts.preserve_fds,
-                                    program ? &*program : nullptr};
-            detail::exec_init(ctx);
-        }
-        send_message(child_end.get(), "pid:" + std::to_string(*child));
-        ::_exit(0);
-    }
-    child_end.reset();
-    ns_fds.clear();
-    ::waitpid(joiner, nullptr, 0);
-    std::string message = receive_message(parent_end.get());
-    if (message.rfind("pid:", 0) != 0)
-        return fail(message.rfind(detail::kErrorPrefix, 0) == 0 ? message.substr(std::strlen(detail::kErrorPrefix))
-                                                                 : "exec: setup failed");
-    pid_t pid = std::stoi(message.substr(4));
-    if (!state.cgroup_path.empty()) {
-        auto cg = cgroups::Cgroup::open(TRY(host_cgroups()), state.cgroup_path);
-        if (auto r = cg.add_process(pid); !r) log::warning(r.error().wrap("exec: join cgroup").describe());
-    }
-    send_message(parent_end.get(), detail::kGo);
-    // EOF means execve succeeded (the socket is close-on-exec); a message is an error.
-    std::string result = receive_message(parent_end.get());
-    if (result.rfind(detail::kErrorPrefix, 0) == 0) {
-        ::waitpid(pid, nullptr, 0);
-        return fail(result.substr(std::strlen(detail::kErrorPrefix)));
-    }
+    pid_t pid = TRY(start_exec(spec, state.pid, state.cgroup_path, process,
+                               {-1, -1, -1}, console_fd, opts.preserve_fds, rt.store.root() + "/.seccomp-cache"));
     sys::UniqueFd master;
     if (relay) master = TRY(sys::recv_fd(relay->first.get()));
     TRY(write_pid_file(opts.pid_file, pid));
     if (opts.detach) return 0;
     return wait_forwarding(pid, master ? master.get() : -1);
+}
+
+Result<pid_t> exec_in_process(const ContainerSpec& spec, pid_t pid, const std::string& cgroup_path,
+                              const Process& process, const std::array<int, 3>& stdio) {
+    if (process.terminal) return fail("process.terminal: probes have no terminal");
+    return start_exec(spec, pid, cgroup_path, process, stdio, -1, 0, kDefaultSeccompCache);
 }
 
 Result<int> parse_signal(const std::string& name) {

@@ -295,6 +295,8 @@ void exec_init(const ExecContext& ctx) {
     std::string executable;
     auto steps = [&]() -> Result<void> {
         TRY(expect_message(ctx.sync_fd, kGo));
+        for (int target = 0; target <= 2; ++target)
+            if (ctx.stdio[target] >= 0 && ::dup2(ctx.stdio[target], target) < 0) return fail_sys("set up stdio");
         close_inherited_fds(ctx.preserve_fds);
         TRY(apply_rlimits_and_oom(process));
         ::setsid();

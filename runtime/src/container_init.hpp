@@ -37,6 +37,7 @@ struct ExecContext {
     int console_socket_fd = -1;
     int preserve_fds = 0;
     const seccomp::Program* seccomp = nullptr;
+    int stdio[3] = {-1, -1, -1};
 };
 
 // Second stage of exec: already inside the container's namespaces.

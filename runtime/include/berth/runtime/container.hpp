@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,11 @@ Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& o
 Result<void> signal_cgroup(const std::string& cgroup_path, int signal);
 // Removes a spawned container's cgroup once its processes are gone (kills stragglers).
 Result<void> remove_cgroup(const std::string& cgroup_path);
+
+// Starts `process` in the namespaces and cgroup of a spawned container whose first process is
+// `pid` (berth-init's exec probes). Returns once it runs; it is the caller's child to reap.
+Result<pid_t> exec_in_process(const ContainerSpec& spec, pid_t pid, const std::string& cgroup_path,
+                              const Process& process, const std::array<int, 3>& stdio);
 
 // "KILL", "SIGKILL", "9" → 9
 Result<int> parse_signal(const std::string& name);

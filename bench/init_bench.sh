@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# berth-init benchmarks, in one run:
+#  1. idle RSS of berth-init supervising 10 services (target <= 1.5 MiB);
+#  2. time from berth-init's start to 50 busybox services ready, against
+#  3. 50 containers started one by one with `berth run --detach` in a shell loop
+#     (target: berth-init <= 0.5x the loop: it needs no process per start).
+#
+#   bash bench/init_bench.sh [BUILD_DIR] [OUT.md]        (as root; default build/release)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(readlink -f "${1:-$REPO/build/release}")
+OUT_FILE=${2:-}
+INIT=$BUILD/init/cli/berth-init
+CTL=$BUILD/init/cli/berthctl
+BERTH=$BUILD/runtime/berth
+for b in "$INIT" "$CTL" "$BERTH"; do [[ -x $b ]] || { echo "missing $b: cmake --preset release && cmake --build --preset release" >&2; exit 1; }; done
+[[ $EUID -eq 0 ]] || { echo "needs root" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/berth-init-bench.XXXXXX)
+INIT_PID=
+cleanup() {
+    [[ -n $INIT_PID ]] && kill -KILL "$INIT_PID" 2>/dev/null || true
+    for d in "$TMP"/state/*/; do [[ -d $d ]] && "$BERTH" --root "$TMP/state" delete --force "$(basename "$d")" >/dev/null 2>&1; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# A busybox image shared by every service and bundle.
+IMG=$TMP/images/bb
+mkdir -p "$IMG"/{bin,etc,proc,sys,dev,tmp}
+cp /bin/busybox "$IMG/bin/"
+for a in $(/bin/busybox --list); do [[ $a == busybox ]] || ln -sf busybox "$IMG/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$IMG/etc/passwd"
+echo 'root:x:0:' > "$IMG/etc/group"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+make_services() {  # DIR COUNT
+    mkdir -p "$1"
+    for i in $(seq 1 "$2"); do
+        printf '[container]\nimage = "bb"\ncommand = ["/bin/sleep", "1000"]\n[stop]\ntimeout = "1s"\n' > "$1/svc$i.toml"
+    done
+}
+
+# Starts berth-init in a fresh pid + mount namespace; sets INIT_PID (berth-init's host pid).
+start_init() {  # SERVICES_DIR SOCKET
+    unshare --pid --mount --fork "$INIT" --test --services "$1" --images "$TMP/images" \
+        --state "$TMP/svcstate" --control-socket "$2" 2>/dev/null &
+    local unshare_pid=$!
+    for _ in $(seq 1 500); do
+        INIT_PID=$(cat "/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null | awk '{print $1}')
+        [[ -n $INIT_PID && -S $2 ]] && return 0
+        sleep 0.005
+    done
+    echo "berth-init did not start" >&2; exit 1
+}
+
+ready_count() {  # SOCKET
+    "$CTL" --socket "$1" --json services 2>/dev/null | grep -o '"state":"ready"' | wc -l
+}
+
+stop_init() {  # SOCKET
+    "$CTL" --socket "$1" poweroff >/dev/null 2>&1 || true
+    for _ in $(seq 1 500); do kill -0 "$INIT_PID" 2>/dev/null || break; sleep 0.02; done
+    INIT_PID=
+}
+
+# 1. Idle RSS with 10 services.
+make_services "$TMP/s10" 10
+start_init "$TMP/s10" "$TMP/c10.sock"
+until [[ $(ready_count "$TMP/c10.sock") -eq 10 ]]; do sleep 0.05; done
+sleep 2
+RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$INIT_PID/status")
+stop_init "$TMP/c10.sock"
+
+# 2. berth-init: start to 50 services ready.
+make_services "$TMP/s50" 50
+t0=$(now_ms)
+start_init "$TMP/s50" "$TMP/c50.sock"
+until [[ $(ready_count "$TMP/c50.sock") -eq 50 ]]; do sleep 0.01; done
+INIT_MS=$(( $(now_ms) - t0 ))
+stop_init "$TMP/c50.sock"
+
+# 3. The same 50 containers, one `berth run --detach` each.
+mkdir -p "$TMP/bundle"
+"$BERTH" spec --bundle "$TMP/bundle"
+sed -i 's#"path": "rootfs"#"path": "'"$IMG"'"#; s#"sh"#"/bin/sleep", "1000"#; s#"readonly": true#"readonly": true#' "$TMP/bundle/config.json"
+t0=$(now_ms)
+for i in $(seq 1 50); do "$BERTH" --root "$TMP/state" run --detach --bundle "$TMP/bundle" "loop$i" >/dev/null; done
+LOOP_MS=$(( $(now_ms) - t0 ))
+
+RATIO=$(awk -v a="$INIT_MS" -v b="$LOOP_MS" 'BEGIN { printf "%.2f", a / b }')
+RSS_MIB=$(awk -v k="$RSS_KB" 'BEGIN { printf "%.2f", k / 1024 }')
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "**met**" : "**not met**" }'; }
+REPORT=$(cat <<MD
+| measure | value | target |
+|---|---:|---|
+| idle RSS of berth-init, 10 services | $RSS_KB KiB ($RSS_MIB MiB) | ≤ 1.5 MiB: $(verdict "$RSS_MIB" 1.5) |
+| berth-init start → 50 services ready | $INIT_MS ms | |
+| 50 × \`berth run --detach\` in a shell loop | $LOOP_MS ms | |
+| ratio berth-init / loop | ${RATIO}× | ≤ 0.5×: $(verdict "$RATIO" 0.5) |
+MD
+)
+echo "$REPORT"
+[[ -n $OUT_FILE ]] && echo "$REPORT" > "$OUT_FILE"
+exit 0

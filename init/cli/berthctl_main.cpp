@@ -1,0 +1,167 @@
+// berthctl: talks to berth-init over its control socket; `check` validates manifests offline.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "berth/manifest/manifest.hpp"
+#include "berth/supervisor/control_protocol.hpp"
+#include "berth/supervisor/services_table.hpp"
+#include "berth/supervisor/wall_time.hpp"
+#include "berth/sys.hpp"
+
+namespace control = berth::supervisor::control;
+using berth::Result;
+
+namespace {
+
+int usage(int code) {
+    std::fprintf(code ? stderr : stdout,
+                 "usage: berthctl [--socket PATH] [--json] COMMAND\n"
+                 "  status | services\n"
+                 "  logs [-f] [-n N] [--since TIME] SERVICE\n"
+                 "  start | stop | restart | remove SERVICE\n"
+                 "  add FILE.toml\n"
+                 "  check DIR...            validate manifests offline\n"
+                 "  reboot | poweroff\n");
+    return code;
+}
+
+Result<berth::sys::UniqueFd> connect_to(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return berth::fail_sys("socket");
+    berth::sys::UniqueFd sock(fd);
+    struct sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+        return berth::fail_sys("connect to berth-init at '" + path + "'");
+    return sock;
+}
+
+// Reads one response line (keeping what follows it in `buffer`).
+Result<std::string> read_line(int fd, std::string& buffer) {
+    for (;;) {
+        if (auto nl = buffer.find('\n'); nl != std::string::npos) {
+            std::string line = buffer.substr(0, nl);
+            buffer.erase(0, nl + 1);
+            return line;
+        }
+        char buf[65536];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return berth::fail_sys("read from berth-init");
+        if (n == 0) return berth::fail("berth-init closed the connection");
+        buffer.append(buf, static_cast<size_t>(n));
+    }
+}
+
+void print_record(const nlohmann::json& r) {
+    std::printf("%s %s %s\n", r.value("time", "").c_str(), r.value("stream", "") == "stderr" ? "E" : "O",
+                r.value("line", "").c_str());
+}
+
+Result<int> run(const std::string& socket_path, const std::vector<std::string>& args, bool as_json) {
+    const std::string& cmd = args[0];
+    auto want_service = [&]() -> Result<std::string> {
+        if (args.size() != 2) return berth::fail(cmd + ": expected exactly one service name");
+        return args[1];
+    };
+    control::Request request;
+    if (cmd == "check") {
+        if (args.size() < 2) return berth::fail("check: expected one or more directories");
+        auto report = berth::manifest::load_directories(std::vector<std::string>(args.begin() + 1, args.end()));
+        std::cout << berth::manifest::format_diagnostics(report);
+        return report.errors.empty() ? 0 : 1;
+    } else if (cmd == "status") request = control::StatusRequest{};
+    else if (cmd == "services") request = control::ServicesRequest{};
+    else if (cmd == "start") request = control::StartRequest{TRY(want_service())};
+    else if (cmd == "stop") request = control::StopRequest{TRY(want_service())};
+    else if (cmd == "restart") request = control::RestartRequest{TRY(want_service())};
+    else if (cmd == "remove") request = control::RemoveRequest{TRY(want_service())};
+    else if (cmd == "reboot") request = control::RebootRequest{};
+    else if (cmd == "poweroff") request = control::PoweroffRequest{};
+    else if (cmd == "add") {
+        if (args.size() != 2) return berth::fail("add: expected one manifest file");
+        std::string path = args[1];
+        auto text = TRY(berth::sys::read_file(path));
+        std::string name = path.substr(path.rfind('/') + 1);
+        if (name.size() < 6 || name.substr(name.size() - 5) != ".toml") return berth::fail("add: '" + path + "' is not a .toml file");
+        request = control::AddRequest{"", text, name.substr(0, name.size() - 5)};
+    } else if (cmd == "logs") {
+        control::LogsRequest logs;
+        for (size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "-f" || args[i] == "--follow") logs.follow = true;
+            else if ((args[i] == "-n" || args[i] == "--lines") && i + 1 < args.size()) {
+                const std::string& n = args[++i];
+                if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n == "0")
+                    return berth::fail("logs: -n needs a positive number, not '" + n + "'");
+                logs.lines = std::stoul(n);
+            } else if (args[i] == "--since" && i + 1 < args.size()) {
+                const std::string& t = args[++i];
+                auto since = berth::supervisor::parse_rfc3339(t);
+                if (!since) since = berth::supervisor::parse_unix_seconds(t);
+                if (!since) return berth::fail("logs: --since needs an RFC 3339 time or Unix seconds, not '" + t + "'");
+                logs.since = *since;
+            } else if (args[i][0] == '-') return berth::fail("logs: unknown flag '" + args[i] + "'");
+            else if (logs.service.empty()) logs.service = args[i];
+            else return berth::fail("logs: expected one service name");
+        }
+        if (logs.service.empty()) return berth::fail("logs: expected a service name");
+        request = logs;
+    } else {
+        std::fprintf(stderr, "berthctl: unknown command '%s'\n", cmd.c_str());
+        return usage(2);
+    }
+
+    auto sock = TRY(connect_to(socket_path));
+    TRY(berth::sys::write_all(sock.get(), control::request_line(request)));
+    std::string buffer;
+    auto payload = TRY(control::parse_response(TRY(read_line(sock.get(), buffer))));
+    if (as_json && !payload.is_null()) {
+        std::cout << payload.dump() << "\n";
+    } else if (cmd == "services") {
+        std::cout << control::render_services_table(payload);
+    } else if (cmd == "status") {
+        std::cout << payload.dump(2) << "\n";
+    } else if (cmd == "logs") {
+        for (const auto& r : payload["records"]) print_record(r);
+        if (std::get<control::LogsRequest>(request).follow) {
+            std::fflush(stdout);
+            for (;;) {
+                auto record = TRY(control::parse_response(TRY(read_line(sock.get(), buffer))));
+                print_record(record);
+                std::fflush(stdout);
+            }
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string socket_path = control::kSocketPath;
+    std::vector<std::string> args;
+    bool as_json = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--socket" && i + 1 < argc) socket_path = argv[++i];
+        else if (a == "--json" && args.empty()) as_json = true;
+        else if (a == "-h" || a == "--help") return usage(0);
+        else args.push_back(a);
+    }
+    if (args.empty()) return usage(2);
+    auto result = run(socket_path, args, as_json);
+    if (!result) {
+        std::fprintf(stderr, "berthctl: %s\n", result.error().describe().c_str());
+        return 1;
+    }
+    return *result;
+}

@@ -1,0 +1,49 @@
+// berth-init's main loop: loads manifests, starts services as containers through the runtime
+// library (it is the parent of each container's first process: no shim), captures their output,
+// reaps every process, runs probes, answers the control socket, and shuts down in order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/manifest/manifest.hpp"
+#include "berth/result.hpp"
+
+namespace berth::pid1 {
+
+struct InitOptions {
+    bool machine = true;  // the machine's PID 1 (mounts, reboot(2)); false: PID 1 of a test namespace
+    std::vector<std::string> service_dirs = {"/etc/berth/services", "/var/lib/berth/services"};
+    std::string runtime_services_dir = "/var/lib/berth/services";  // where `berthctl add` writes
+    manifest::SpecContext spec_context;
+    std::string run_dir = "/run";
+    std::string control_socket = "/run/berth/control.sock";
+    std::string hostname;        // empty: keep the current one
+    int admin_gid = -1;          // besides root, members of this group may use the control socket
+    size_t log_ring_bytes = 64 * 1024;
+    // logd's ingest socket (SOCK_SEQPACKET, one JSON record per message). Records wait in the
+    // per-service rings until logd listens, then go out in order: nothing from boot is lost.
+    std::string logd_socket = "/run/berth/logd/ingest.sock";
+};
+
+enum class PowerAction { None, Poweroff, Reboot };
+
+class InitSystem {
+public:
+    static Result<std::unique_ptr<InitSystem>> create(const InitOptions& options);
+    ~InitSystem();
+    // Runs until shutdown. Returns the requested power action; the caller performs it.
+    PowerAction run();
+
+    struct Impl;
+private:
+    explicit InitSystem(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// After run(): stop every remaining process, sync, unmount or remount read-only and, on a
+// machine, reboot(2). In a test namespace it only cleans up and returns.
+void finish_shutdown(const InitOptions& options, PowerAction action);
+
+}  // namespace berth::pid1

@@ -1,0 +1,722 @@
+#include "berth/pid1/init_system.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "berth/log.hpp"
+#include "berth/pid1/service_config.hpp"
+#include "berth/runtime/container.hpp"
+#include "berth/supervisor/control_protocol.hpp"
+#include "berth/supervisor/log_ring.hpp"
+#include "berth/supervisor/supervisor.hpp"
+#include "berth/supervisor/wall_time.hpp"
+#include "berth/sys.hpp"
+
+namespace berth::pid1 {
+namespace {
+
+using supervisor::Clock;
+using supervisor::TimePoint;
+namespace control = supervisor::control;
+
+constexpr size_t kMaxClientOutput = 4 * 1024 * 1024;  // a client that reads slower is dropped
+
+supervisor::WallTime wall_now() { return supervisor::WallClock::now(); }
+
+// What PID 1 keeps per service besides the supervisor's state.
+struct ServiceRuntime {
+    manifest::ServiceManifest manifest;
+    runtime::ContainerSpec spec;  // of the running instance
+    std::string cgroup_path;
+    int pid = 0;
+    sys::UniqueFd out, err;       // read ends of the service's stdout/stderr pipes
+    sys::UniqueFd notify;         // datagram socket for READY=1
+    supervisor::LogRing ring;
+    explicit ServiceRuntime(size_t ring_bytes) : ring(ring_bytes) {}
+};
+
+struct Probe {
+    std::string service;
+    supervisor::ProbeKind kind;
+};
+
+struct Client {
+    sys::UniqueFd fd;
+    std::string in, out;
+    std::string follow_service;  // logs -f
+    uint64_t follow_seq = 0;
+    bool close_after_write = false;
+};
+
+enum class Source : uint32_t { Signal = 1, Control = 2, Client = 3, ServiceOut = 4, ServiceErr = 5, Notify = 6, Logd = 7 };
+
+uint64_t tag(Source source, int fd) { return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd); }
+
+}  // namespace
+
+struct InitSystem::Impl {
+    InitOptions options;
+    sys::UniqueFd epoll, signals, control_listener;
+    std::optional<supervisor::Supervisor> super;
+    std::map<std::string, std::unique_ptr<ServiceRuntime>> services;
+    std::vector<manifest::Diagnostic> invalid;  // manifests that failed to load
+    std::map<int, Probe> probes;                // probe process pid → what it checks
+    std::map<int, Client> clients;
+    supervisor::LogRing system_log{64 * 1024};  // berth-init's own events
+    PowerAction power = PowerAction::None;
+    bool done = false;
+    // Forwarding to logd: the connection, and per ring the last record logd has.
+    sys::UniqueFd logd;
+    std::map<std::string, uint64_t> forwarded;
+    TimePoint next_logd_attempt{};
+
+    // ---- plumbing ----
+    void watch(int fd, Source source, uint32_t events = EPOLLIN) {
+        struct epoll_event ev{};
+        ev.events = events;
+        ev.data.u64 = tag(source, fd);
+        ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+    }
+    void modify(int fd, Source source, uint32_t events) {
+        struct epoll_event ev{};
+        ev.events = events;
+        ev.data.u64 = tag(source, fd);
+        ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, fd, &ev);
+    }
+    void unwatch(int fd) { ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr); }
+
+    void note(const std::string& service, supervisor::LogLevel level, const std::string& text) {
+        std::string line = (service.empty() ? "" : service + ": ") + text;
+        system_log.append(supervisor::LogStream::Stdout, line + "\n", wall_now());
+        forward_ring("berth-init", system_log);
+        log::write(level == supervisor::LogLevel::Error     ? log::Level::Error
+                   : level == supervisor::LogLevel::Warning ? log::Level::Warning
+                                                            : log::Level::Info,
+                   line);
+    }
+
+    ServiceRuntime* find(const std::string& name) {
+        auto it = services.find(name);
+        return it == services.end() ? nullptr : it->second.get();
+    }
+
+    // ---- actions ----
+    void perform(supervisor::Actions actions) {
+        for (size_t i = 0; i < actions.size(); ++i) {
+            supervisor::Actions more = std::visit([this](auto& a) { return perform_one(a); }, actions[i]);
+            actions.insert(actions.end(), more.begin(), more.end());
+        }
+    }
+
+    supervisor::Actions perform_one(const supervisor::StartService& a) {
+        ServiceRuntime* s = find(a.name);
+        if (!s) return super->start_failed(a.name, "no manifest", Clock::now());
+        auto started = start_service(*s);
+        if (!started) {
+            note(a.name, supervisor::LogLevel::Error, "start failed: " + started.error().describe());
+            return super->start_failed(a.name, started.error().describe(), Clock::now());
+        }
+        return super->process_started(a.name, s->pid, Clock::now());
+    }
+
+    supervisor::Actions perform_one(const supervisor::SignalService& a) {
+        ServiceRuntime* s = find(a.name);
+        if (a.signal == SIGKILL && s && !s->cgroup_path.empty()) (void)runtime::signal_cgroup(s->cgroup_path, SIGKILL);
+        if (a.pid > 0) ::kill(a.pid, a.signal);
+        return {};
+    }
+
+    supervisor::Actions perform_one(const supervisor::RunProbe& a) {
+        ServiceRuntime* s = find(a.name);
+        if (!s || s->pid <= 0) return super->probe_result(a.name, a.kind, false, Clock::now());
+        auto started = start_probe(*s, a.kind);
+        if (!started) {
+            note(a.name, supervisor::LogLevel::Warning,
+                 std::string(supervisor::probe_kind_name(a.kind)) + " probe: " + started.error().describe());
+            return super->probe_result(a.name, a.kind, false, Clock::now());
+        }
+        if (*started == 0) return super->probe_result(a.name, a.kind, true, Clock::now());   // answered at once
+        if (*started < 0) return super->probe_result(a.name, a.kind, false, Clock::now());
+        probes[*started] = Probe{a.name, a.kind};
+        return {};
+    }
+
+    supervisor::Actions perform_one(const supervisor::LogEvent& a) {
+        note(a.name, a.level, a.text);
+        return {};
+    }
+
+    supervisor::Actions perform_one(const supervisor::AllStopped&) {
+        done = true;
+        return {};
+    }
+
+    supervisor::Actions perform_one(const supervisor::ServiceFailedCritical& a) {
+        note(a.name, supervisor::LogLevel::Error, "critical service failed: " + a.reason);
+        return {};
+    }
+
+    supervisor::Actions perform_one(const supervisor::ServiceRemoved& a) {
+        if (ServiceRuntime* s = find(a.name)) close_service_fds(*s);
+        services.erase(a.name);
+        return {};
+    }
+
+    // ---- services ----
+    Result<void> start_service(ServiceRuntime& s) {
+        const auto& ctx = options.spec_context;
+        for (const auto& m : s.manifest.mounts)
+            if (m.type == manifest::MountType::Volume) TRY(sys::mkdir_p(manifest::volume_path(m.source, ctx), 0755));
+        if (s.manifest.ready.kind == manifest::ReadyKind::Notify) TRY(open_notify_socket(s));
+        s.spec = TRY(manifest::to_container_spec(s.manifest, ctx));
+        int out[2], err[2];
+        if (::pipe2(out, O_CLOEXEC) < 0) return fail_sys("pipe");
+        sys::UniqueFd out_r(out[0]), out_w(out[1]);
+        if (::pipe2(err, O_CLOEXEC) < 0) return fail_sys("pipe");
+        sys::UniqueFd err_r(err[0]), err_w(err[1]);
+        auto devnull = TRY(sys::open("/dev/null", O_RDONLY));
+        runtime::SpawnOptions spawn;
+        spawn.id = s.manifest.name;
+        spawn.stdio[0] = devnull.get();
+        spawn.stdio[1] = out_w.get();
+        spawn.stdio[2] = err_w.get();
+        auto spawned = TRY(runtime::spawn_container(s.spec, spawn));
+        s.pid = spawned.pid;
+        s.cgroup_path = spawned.cgroup_path;
+        for (int fd : {out_r.get(), err_r.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
+        close_service_pipes(s);
+        s.out = std::move(out_r);
+        s.err = std::move(err_r);
+        watch(s.out.get(), Source::ServiceOut);
+        watch(s.err.get(), Source::ServiceErr);
+        return {};
+    }
+
+    Result<void> open_notify_socket(ServiceRuntime& s) {
+        if (s.notify) return {};
+        std::string dir = manifest::service_state_dir(s.manifest, options.spec_context);
+        TRY(sys::mkdir_p(dir, 0755));
+        std::string path = dir + "/notify.sock";
+        ::unlink(path.c_str());
+        int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) return fail_sys("notify socket");
+        sys::UniqueFd sock(fd);
+        struct sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return fail_sys("bind '" + path + "'");
+        ::chmod(path.c_str(), 0666);  // the service may run as any user
+        s.notify = std::move(sock);
+        watch(s.notify.get(), Source::Notify);
+        return {};
+    }
+
+    void close_service_pipes(ServiceRuntime& s) {
+        for (auto* fd : {&s.out, &s.err})
+            if (*fd) {
+                unwatch(fd->get());
+                fd->reset();
+            }
+    }
+
+    void close_service_fds(ServiceRuntime& s) {
+        close_service_pipes(s);
+        if (s.notify) {
+            unwatch(s.notify.get());
+            s.notify.reset();
+        }
+    }
+
+    // Starts a probe; returns its pid (to reap), 0 for "passed now", -1 for "failed now".
+    Result<int> start_probe(ServiceRuntime& s, supervisor::ProbeKind kind) {
+        const auto& m = s.manifest;
+        std::vector<std::string> command;
+        if (kind == supervisor::ProbeKind::Health) {
+            if (!m.health) return -1;
+            command = m.health->exec;
+        } else if (m.ready.kind == manifest::ReadyKind::Exec) {
+            command = m.ready.exec;
+        } else if (m.ready.kind == manifest::ReadyKind::File) {
+            // The container's root as seen from here, without entering its mount namespace.
+            return sys::exists("/proc/" + std::to_string(s.pid) + "/root" + m.ready.file) ? 0 : -1;
+        } else if (m.ready.kind == manifest::ReadyKind::Tcp) {
+            return start_tcp_probe(s);
+        } else {
+            return -1;
+        }
+        runtime::Process process = s.spec.process;
+        process.args = command;
+        process.terminal = false;
+        auto devnull = TRY(sys::open("/dev/null", O_RDWR));
+        return TRY(runtime::exec_in_process(s.spec, s.pid, s.cgroup_path, process,
+                                            {devnull.get(), devnull.get(), devnull.get()}));
+    }
+
+    // Connects to the port from inside the service's network namespace, in a child process.
+    Result<int> start_tcp_probe(ServiceRuntime& s) {
+        auto netns = TRY(sys::open("/proc/" + std::to_string(s.pid) + "/ns/net", O_RDONLY));
+        uint16_t port = s.manifest.ready.tcp_port;
+        pid_t pid = ::fork();
+        if (pid < 0) return fail_sys("fork");
+        if (pid == 0) {
+            if (::setns(netns.get(), CLONE_NEWNET) < 0) ::_exit(2);
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            addr.sin_port = htons(port);
+            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ::_exit(::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0 ? 0 : 1);
+        }
+        return pid;
+    }
+
+    void drain_output(ServiceRuntime& s, supervisor::LogStream stream) {
+        sys::UniqueFd& fd = stream == supervisor::LogStream::Stdout ? s.out : s.err;
+        if (!fd) return;
+        char buf[16384];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buf, sizeof buf);
+            if (n > 0) {
+                s.ring.append(stream, std::string_view(buf, static_cast<size_t>(n)), wall_now());
+                continue;
+            }
+            if (n == 0) {  // every writer closed: the service and all its processes are gone
+                unwatch(fd.get());
+                fd.reset();
+            }
+            break;
+        }
+        push_follow(s);
+        forward_ring(s.manifest.name, s.ring);
+    }
+
+    // ---- forwarding to logd ----
+    void connect_logd() {
+        if (logd || Clock::now() < next_logd_attempt || !sys::exists(options.logd_socket)) return;
+        next_logd_attempt = Clock::now() + std::chrono::milliseconds(500);
+        int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) return;
+        sys::UniqueFd sock(fd);
+        struct sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, options.logd_socket.c_str(), sizeof addr.sun_path - 1);
+        if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return;
+        logd = std::move(sock);
+        watch(logd.get(), Source::Logd, EPOLLIN);  // EPOLLIN/HUP: logd went away
+        note("", supervisor::LogLevel::Info, "forwarding logs to logd");
+        forward_all();
+    }
+
+    void forward_all() {
+        forward_ring("berth-init", system_log);
+        for (auto& [name, s] : services) forward_ring(name, s->ring);
+    }
+
+    void forward_ring(const std::string& service, const supervisor::LogRing& ring) {
+        if (!logd) return;
+        uint64_t& last = forwarded[service];
+        for (const auto& r : ring.after(last)) {
+            nlohmann::json record{{"service", service}, {"time", supervisor::format_rfc3339(r.time)},
+                                  {"stream", supervisor::log_stream_name(r.stream)}, {"line", r.line}};
+            std::string message = record.dump();
+            if (::send(logd.get(), message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+                if (errno == EAGAIN) modify(logd.get(), Source::Logd, EPOLLIN | EPOLLOUT);
+                else drop_logd();
+                return;  // the rest stays in the ring and goes out when logd can take it
+            }
+            last = r.seq;
+        }
+    }
+
+    void drop_logd() {
+        if (!logd) return;
+        unwatch(logd.get());
+        logd.reset();
+    }
+
+    void read_notify(ServiceRuntime& s) {
+        char buf[4096];
+        for (;;) {
+            ssize_t n = ::recv(s.notify.get(), buf, sizeof buf, 0);
+            if (n <= 0) break;
+            std::string message(buf, static_cast<size_t>(n));
+            // sd_notify: newline-separated assignments; READY=1 is the one that matters.
+            if (("\n" + message + "\n").find("\nREADY=1\n") != std::string::npos)
+                perform(super->became_ready(s.manifest.name, Clock::now()));
+        }
+    }
+
+    // ---- reaping ----
+    void reap() {
+        for (;;) {
+            int status = 0;
+            pid_t pid = ::waitpid(-1, &status, WNOHANG);
+            if (pid <= 0) return;
+            if (auto probe = probes.find(pid); probe != probes.end()) {
+                Probe p = probe->second;
+                probes.erase(probe);
+                bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                perform(super->probe_result(p.service, p.kind, ok, Clock::now()));
+                continue;
+            }
+            for (auto& [name, s] : services) {
+                if (s->pid != pid) continue;
+                drain_output(*s, supervisor::LogStream::Stdout);
+                drain_output(*s, supervisor::LogStream::Stderr);
+                s->ring.flush(wall_now());
+                s->pid = 0;
+                if (!s->cgroup_path.empty())
+                    if (auto r = runtime::remove_cgroup(s->cgroup_path); !r)
+                        note(name, supervisor::LogLevel::Warning, r.error().describe());
+                perform(super->process_exited(name, pid, supervisor::ExitStatus::from_wait_status(status), Clock::now()));
+                break;
+            }
+            // Anything else was an orphan re-parented to us: reaping it was the whole job.
+        }
+    }
+
+    // ---- control socket ----
+    Result<void> listen_control() {
+        const std::string& path = options.control_socket;
+        TRY(sys::mkdir_p(path.substr(0, path.rfind('/')), 0755));
+        ::unlink(path.c_str());
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) return fail_sys("control socket");
+        control_listener.reset(fd);
+        struct sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        if (path.size() >= sizeof addr.sun_path) return fail("control socket path '" + path + "' is too long");
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return fail_sys("bind '" + path + "'");
+        // Root, and the admin group when configured; SO_PEERCRED checks each client again.
+        ::chmod(path.c_str(), options.admin_gid >= 0 ? 0660 : 0600);
+        if (options.admin_gid >= 0) (void)!::chown(path.c_str(), 0, static_cast<gid_t>(options.admin_gid));
+        if (::listen(fd, 64) < 0) return fail_sys("listen on '" + path + "'");
+        watch(fd, Source::Control);
+        return {};
+    }
+
+    void accept_clients() {
+        for (;;) {
+            int fd = ::accept4(control_listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd < 0) return;
+            struct ucred cred{};
+            socklen_t len = sizeof cred;
+            bool allowed = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+                           (cred.uid == 0 || (options.admin_gid >= 0 && cred.gid == static_cast<gid_t>(options.admin_gid)));
+            if (!allowed) {
+                std::string refusal = control::error_response("permission denied: root or the admin group only");
+                (void)!::write(fd, refusal.data(), refusal.size());
+                ::close(fd);
+                continue;
+            }
+            Client& c = clients[fd];
+            c.fd.reset(fd);
+            watch(fd, Source::Client);
+        }
+    }
+
+    void drop_client(int fd) {
+        unwatch(fd);
+        clients.erase(fd);
+    }
+
+    void client_readable(int fd) {
+        Client& c = clients[fd];
+        char buf[8192];
+        for (;;) {
+            ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n > 0) {
+                c.in.append(buf, static_cast<size_t>(n));
+                if (c.in.size() > control::kMaxLineBytes) {
+                    c.out += control::error_response("request longer than " + std::to_string(control::kMaxLineBytes) + " bytes");
+                    c.close_after_write = true;
+                    c.in.clear();
+                    break;
+                }
+                continue;
+            }
+            if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                if (c.out.empty()) return drop_client(fd);
+                c.close_after_write = true;
+            }
+            break;
+        }
+        for (size_t nl; (nl = c.in.find('\n')) != std::string::npos;) {
+            std::string line = c.in.substr(0, nl);
+            c.in.erase(0, nl + 1);
+            c.out += handle_request(c, line);
+        }
+        flush_client(fd);
+    }
+
+    void flush_client(int fd) {
+        auto it = clients.find(fd);
+        if (it == clients.end()) return;
+        Client& c = it->second;
+        while (!c.out.empty()) {
+            ssize_t n = ::send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                c.out.erase(0, static_cast<size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EAGAIN) break;
+            return drop_client(fd);
+        }
+        if (c.out.size() > kMaxClientOutput) return drop_client(fd);  // never let a slow client hold memory
+        if (c.out.empty() && c.close_after_write) return drop_client(fd);
+        modify(fd, Source::Client, EPOLLIN | (c.out.empty() ? 0 : EPOLLOUT));
+    }
+
+    void push_follow(ServiceRuntime& s) {
+        for (auto& [fd, c] : clients) {
+            if (c.follow_service != s.manifest.name) continue;
+            for (const auto& r : s.ring.after(c.follow_seq)) {
+                c.out += control::ok_response(control::log_record_json(r));
+                c.follow_seq = r.seq;
+            }
+        }
+        std::vector<int> fds;
+        for (auto& [fd, c] : clients)
+            if (!c.out.empty()) fds.push_back(fd);
+        for (int fd : fds) flush_client(fd);
+    }
+
+    nlohmann::json services_payload_with_invalid() {
+        nlohmann::json payload = control::services_payload(super->statuses(Clock::now()));
+        for (const auto& d : invalid)
+            payload["services"].push_back({{"name", d.service}, {"state", "invalid"}, {"pid", nullptr},
+                                           {"uptime_seconds", nullptr}, {"restarts", 0}, {"health", "none"},
+                                           {"last_exit", nullptr}, {"last_error", d.message}, {"oneshot", false},
+                                           {"critical", false}});
+        return payload;
+    }
+
+    std::string handle_request(Client& c, const std::string& line) {
+        auto request = control::parse_request(line);
+        if (!request) return control::error_response(request.error().describe());
+        auto now = Clock::now();
+        auto user_result = [this](Result<supervisor::Actions> r) {
+            if (!r) return control::error_response(r.error().describe());
+            perform(std::move(*r));
+            return control::ok_response();
+        };
+        return std::visit(
+            [&](auto& req) -> std::string {
+                using T = std::decay_t<decltype(req)>;
+                if constexpr (std::is_same_v<T, control::StatusRequest>) {
+                    auto payload = control::status_payload(super->statuses(now), super->shutting_down());
+                    payload["invalid"] = invalid.size();
+                    return control::ok_response(payload);
+                } else if constexpr (std::is_same_v<T, control::ServicesRequest>) {
+                    return control::ok_response(services_payload_with_invalid());
+                } else if constexpr (std::is_same_v<T, control::LogsRequest>) {
+                    const supervisor::LogRing* ring = req.service == "berth-init" ? &system_log : nullptr;
+                    if (ServiceRuntime* s = find(req.service)) ring = &s->ring;
+                    if (!ring) return control::error_response("no service named '" + req.service + "'");
+                    auto records = ring->lines(req.lines.value_or(supervisor::LogRing::kAll), req.since);
+                    if (req.follow) {
+                        c.follow_service = req.service;
+                        c.follow_seq = ring->last_seq();
+                    }
+                    return control::ok_response(control::logs_payload(req.service, records, ring->dropped()));
+                } else if constexpr (std::is_same_v<T, control::StartRequest>) {
+                    return user_result(super->user_start(req.service, now));
+                } else if constexpr (std::is_same_v<T, control::StopRequest>) {
+                    return user_result(super->user_stop(req.service, now));
+                } else if constexpr (std::is_same_v<T, control::RestartRequest>) {
+                    return user_result(super->user_restart(req.service, now));
+                } else if constexpr (std::is_same_v<T, control::AddRequest>) {
+                    return add_service(req);
+                } else if constexpr (std::is_same_v<T, control::RemoveRequest>) {
+                    auto r = super->remove_service(req.service, now);
+                    if (r) ::unlink((options.runtime_services_dir + "/" + req.service + ".toml").c_str());
+                    return user_result(std::move(r));
+                } else if constexpr (std::is_same_v<T, control::RebootRequest>) {
+                    begin_shutdown(PowerAction::Reboot);
+                    return control::ok_response();
+                } else {
+                    begin_shutdown(PowerAction::Poweroff);
+                    return control::ok_response();
+                }
+            },
+            *request);
+    }
+
+    std::string add_service(const control::AddRequest& req) {
+        std::string text = req.manifest, path = req.manifest_path;
+        std::string name = req.name;
+        if (!path.empty()) {
+            auto read = sys::read_file(path);
+            if (!read) return control::error_response(read.error().describe());
+            text = *read;
+            name = path.substr(path.rfind('/') + 1);
+            name = name.substr(0, name.rfind(".toml"));
+        }
+        std::string target = options.runtime_services_dir + "/" + name + ".toml";
+        auto parsed = manifest::parse_manifest(text, path.empty() ? target : path);
+        if (!parsed) return control::error_response(parsed.error().describe());
+        if (auto spec = manifest::to_container_spec(*parsed, options.spec_context); !spec)
+            return control::error_response(spec.error().describe());
+        if (find(parsed->name)) return control::error_response("service '" + parsed->name + "' already exists");
+        auto added = super->add_service(service_config_from(*parsed), Clock::now());
+        if (!added) return control::error_response(added.error().describe());
+        // Persist so the service comes back after a reboot.
+        if (auto dir = sys::mkdir_p(options.runtime_services_dir, 0755); dir) (void)sys::write_file(target, text);
+        auto s = std::make_unique<ServiceRuntime>(options.log_ring_bytes);
+        s->manifest = std::move(*parsed);
+        services[s->manifest.name] = std::move(s);
+        perform(std::move(*added));
+        return control::ok_response({{"service", name}});
+    }
+
+    void begin_shutdown(PowerAction action) {
+        if (power == PowerAction::None) power = action;
+        if (!super->shutting_down()) perform(super->shutdown(Clock::now()));
+        if (super->all_stopped()) done = true;
+    }
+
+    // ---- loop ----
+    PowerAction run() {
+        perform(super->start_all(Clock::now()));
+        while (!done) {
+            int timeout = -1;
+            if (auto deadline = super->next_deadline()) {
+                auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+                timeout = static_cast<int>(std::clamp<long long>(ms + 1, 0, 60'000));
+            }
+            // While a logd service exists but is not connected yet, look for its socket.
+            if (!logd && services.count("logd") && (timeout < 0 || timeout > 500)) timeout = 500;
+            struct epoll_event events[32];
+            int n = ::epoll_wait(epoll.get(), events, 32, timeout);
+            for (int i = 0; i < n; ++i) dispatch(events[i]);
+            perform(super->tick(Clock::now()));
+            connect_logd();
+        }
+        return power == PowerAction::None ? PowerAction::Poweroff : power;
+    }
+
+    void dispatch(const struct epoll_event& ev) {
+        auto source = static_cast<Source>(ev.data.u64 >> 32);
+        int fd = static_cast<int>(ev.data.u64 & 0xffffffff);
+        switch (source) {
+            case Source::Signal: return handle_signals();
+            case Source::Logd:
+                if (ev.events & (EPOLLHUP | EPOLLERR | EPOLLIN)) return drop_logd();
+                modify(fd, Source::Logd, EPOLLIN);
+                return forward_all();
+            case Source::Control: return accept_clients();
+            case Source::Client:
+                if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) client_readable(fd);
+                if (ev.events & EPOLLOUT) flush_client(fd);
+                return;
+            case Source::ServiceOut:
+            case Source::ServiceErr:
+            case Source::Notify:
+                for (auto& [name, s] : services) {
+                    if (s->out.get() == fd) drain_output(*s, supervisor::LogStream::Stdout);
+                    else if (s->err.get() == fd) drain_output(*s, supervisor::LogStream::Stderr);
+                    else if (s->notify.get() == fd) read_notify(*s);
+                    else continue;
+                    return;
+                }
+                unwatch(fd);
+                return;
+        }
+    }
+
+    void handle_signals() {
+        struct signalfd_siginfo info;
+        while (::read(signals.get(), &info, sizeof info) == sizeof info) {
+            switch (info.ssi_signo) {
+                case SIGCHLD: reap(); break;
+                case SIGTERM: case SIGUSR2: begin_shutdown(PowerAction::Poweroff); break;
+                case SIGINT: case SIGUSR1: begin_shutdown(PowerAction::Reboot); break;  // Ctrl-Alt-Del sends SIGINT
+                default: break;
+            }
+        }
+    }
+};
+
+InitSystem::InitSystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+InitSystem::~InitSystem() = default;
+
+Result<std::unique_ptr<InitSystem>> InitSystem::create(const InitOptions& options) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return fail_sys("epoll");
+    impl->epoll.reset(ep);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP, SIGPIPE}) sigaddset(&mask, s);
+    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) return fail_sys("signalfd");
+    impl->signals.reset(sfd);
+    impl->watch(sfd, Source::Signal);
+
+    auto report = manifest::load_directories(options.service_dirs);
+    impl->invalid = report.errors;
+    for (const auto& d : report.errors) impl->note(d.service, supervisor::LogLevel::Error, d.message);
+    std::vector<supervisor::ServiceConfig> configs;
+    for (auto& m : report.services) {
+        for (const auto& w : m.warnings) impl->note(m.name, supervisor::LogLevel::Warning, w);
+        configs.push_back(service_config_from(m));
+        auto s = std::make_unique<ServiceRuntime>(options.log_ring_bytes);
+        s->manifest = std::move(m);
+        impl->services[s->manifest.name] = std::move(s);
+    }
+    // Start order: a service's dependencies come before it (load_directories checked the graph).
+    std::vector<manifest::ServiceManifest> manifests;
+    for (auto& [name, s] : impl->services) manifests.push_back(s->manifest);
+    auto order = TRY(manifest::start_order(manifests));
+    std::vector<supervisor::ServiceConfig> ordered;
+    for (const auto& name : order)
+        for (const auto& c : configs)
+            if (c.name == name) ordered.push_back(c);
+    impl->super.emplace(TRY(supervisor::Supervisor::create(std::move(ordered))));
+    TRY(impl->listen_control());
+    return std::unique_ptr<InitSystem>(new InitSystem(std::move(impl)));
+}
+
+PowerAction InitSystem::run() { return impl_->run(); }
+
+void finish_shutdown(const InitOptions& options, PowerAction action) {
+    // Whatever is left (orphans, stragglers of services): TERM, a short grace, then KILL.
+    ::kill(-1, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+        if (::kill(-1, 0) < 0 && errno == ESRCH) break;
+        ::usleep(20000);
+    }
+    ::kill(-1, SIGKILL);
+    while (::waitpid(-1, nullptr, 0) > 0) {
+    }
+    ::sync();
+    if (!options.machine) return;
+    // Remount read-only what we cannot unmount (the root), so the next boot finds it clean.
+    for (const char* target : {"/sys/fs/cgroup", "/dev/shm", "/dev/pts", "/run"}) ::umount2(target, MNT_DETACH);
+    ::mount(nullptr, "/var/lib/berth", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
+    ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
+    ::sync();
+    ::reboot(action == PowerAction::Reboot ? RB_AUTOBOOT : RB_POWER_OFF);
+}
+
+}  // namespace berth::pid1

@@ -1,0 +1,137 @@
+#include "berth/pid1/system_setup.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "berth/sys.hpp"
+
+namespace berth::pid1 {
+namespace {
+
+bool is_mount_point(const std::string& path) {
+    struct stat self, parent;
+    if (::stat(path.c_str(), &self) != 0) return false;
+    if (::stat((path + "/..").c_str(), &parent) != 0) return false;
+    return self.st_dev != parent.st_dev || self.st_ino == parent.st_ino;
+}
+
+std::string module_name_of(const std::string& path) {
+    std::string base = path.substr(path.rfind('/') + 1);
+    base = base.substr(0, base.find(".ko"));
+    for (char& c : base)
+        if (c == '-') c = '_';
+    return base;
+}
+
+}  // namespace
+
+std::vector<MountStep> host_mount_plan(const SetupOptions& options) {
+    const unsigned long nsd = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (!options.machine) {
+        // A fresh /proc shows our own pid namespace; everything else stays the host's.
+        return {{"proc", "/proc", "proc", nsd, "", false}};
+    }
+    return {
+        {"proc", "/proc", "proc", nsd, ""},
+        {"sysfs", "/sys", "sysfs", nsd, ""},
+        {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+        {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666"},
+        {"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+        {"tmpfs", options.run_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"},
+        {"cgroup2", "/sys/fs/cgroup", "cgroup2", nsd, "nsdelegate"},
+    };
+}
+
+Result<void> apply_mounts(const std::vector<MountStep>& plan) {
+    for (const auto& step : plan) {
+        if (step.skip_if_mounted && is_mount_point(step.target)) continue;
+        TRY(sys::mkdir_p(step.target));
+        TRY(sys::mount(step.source, step.target, step.type, step.flags, step.data));
+    }
+    return {};
+}
+
+Result<std::vector<std::string>> enable_cgroup_controllers(const std::string& cgroup_root) {
+    auto available = TRY(sys::read_file(cgroup_root + "/cgroup.controllers"));
+    std::istringstream in(available);
+    std::vector<std::string> enabled;
+    for (std::string controller; in >> controller;) {
+        if (sys::write_existing(cgroup_root + "/cgroup.subtree_control", "+" + controller)) enabled.push_back(controller);
+    }
+    return enabled;
+}
+
+Result<void> bring_up_loopback() {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail_sys("loopback: socket");
+    sys::UniqueFd sock(fd);
+    struct ifreq req{};
+    std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(fd, SIOCGIFFLAGS, &req) < 0) return fail_sys("loopback: get flags");
+    req.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (::ioctl(fd, SIOCSIFFLAGS, &req) < 0) return fail_sys("loopback: set up");
+    return {};
+}
+
+Result<std::vector<std::string>> module_load_order(const std::string& modules_dep, const std::vector<std::string>& names) {
+    std::map<std::string, std::pair<std::string, std::vector<std::string>>> by_name;  // name → (path, deps)
+    std::istringstream in(modules_dep);
+    for (std::string line; std::getline(in, line);) {
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string path = line.substr(0, colon);
+        std::istringstream deps(line.substr(colon + 1));
+        std::vector<std::string> dep_paths;
+        for (std::string dep; deps >> dep;) dep_paths.push_back(dep);
+        by_name[module_name_of(path)] = {path, dep_paths};
+    }
+    std::vector<std::string> order;
+    std::set<std::string> seen;
+    // modules.dep lists every transitive dependency, deepest last: load them in reverse first.
+    for (const auto& raw : names) {
+        std::string name = module_name_of(raw);
+        auto it = by_name.find(name);
+        if (it == by_name.end()) return fail("module '" + raw + "' is not in modules.dep");
+        const auto& [path, deps] = it->second;
+        for (auto dep = deps.rbegin(); dep != deps.rend(); ++dep)
+            if (seen.insert(*dep).second) order.push_back(*dep);
+        if (seen.insert(path).second) order.push_back(path);
+    }
+    return order;
+}
+
+Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths) {
+    for (const auto& rel : relative_paths) {
+        auto fd = TRY(sys::open(modules_dir + "/" + rel, O_RDONLY));
+        if (::syscall(SYS_finit_module, fd.get(), "", 0) < 0 && errno != EEXIST)
+            return fail_sys("load module '" + rel + "'");
+    }
+    return {};
+}
+
+Result<void> seed_entropy(const std::string& seed_file) {
+    if (auto seed = sys::read_file(seed_file); seed && !seed->empty()) {
+        // Writing mixes the seed in without crediting entropy: safe even if the seed leaked.
+        auto urandom = TRY(sys::open("/dev/urandom", O_WRONLY));
+        TRY(sys::write_all(urandom.get(), *seed));
+    }
+    std::string fresh(512, '\0');
+    if (::getrandom(fresh.data(), fresh.size(), GRND_NONBLOCK) != static_cast<ssize_t>(fresh.size()))
+        return fail_sys("read a fresh seed");
+    TRY(sys::mkdir_p(seed_file.substr(0, seed_file.rfind('/')), 0700));
+    return sys::write_file(seed_file, fresh, 0, 0600);
+}
+
+}  // namespace berth::pid1

@@ -1,0 +1,240 @@
+// berth-init as PID 1 of a fresh pid + mount namespace, supervising busybox services, driven
+// through berthctl exactly as an operator would.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "bundle.hpp"
+
+using berth::test::Output;
+using berth::test::run_command;
+using nlohmann::json;
+
+namespace {
+
+// A test host: an images dir with a busybox image, a services dir, and berth-init running.
+class InitHost {
+public:
+    InitHost() {
+        char tmpl[] = "/tmp/berth-init-it-XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        chmod(dir_.c_str(), 0755);
+        std::string image = dir_ + "/images/bb";
+        std::string script = "set -e; mkdir -p " + image + "/bin " + image + "/etc " + image + "/proc " + image + "/sys " +
+                             image + "/dev " + image + "/tmp " + dir_ + "/services " + dir_ + "/run; cp /bin/busybox " +
+                             image + "/bin/; for a in $(/bin/busybox --list); do [ $a = busybox ] || ln -sf busybox " +
+                             image + "/bin/$a; done; echo 'root:x:0:0:root:/root:/bin/sh' > " + image +
+                             "/etc/passwd; echo 'root:x:0:' > " + image + "/etc/group";
+        REQUIRE(run_command({"/bin/sh", "-c", script}).exit_code == 0);
+    }
+    ~InitHost() {
+        if (unshare_pid_ > 0) {
+            kill(init_pid(), SIGKILL);
+            waitpid(unshare_pid_, nullptr, 0);
+        }
+        run_command({"/bin/sh", "-c", "rm -rf " + dir_});
+    }
+
+    void service(const std::string& name, const std::string& toml) {
+        std::ofstream(dir_ + "/services/" + name + ".toml") << toml;
+    }
+
+    void start() {
+        unshare_pid_ = fork();
+        if (unshare_pid_ == 0) {
+            std::string log = dir_ + "/init.log";
+            freopen(log.c_str(), "w", stderr);
+            freopen("/dev/null", "w", stdout);
+            execl("/usr/bin/unshare", "unshare", "--pid", "--mount", "--fork", BERTH_INIT_BINARY, "--test", "--services",
+                  (dir_ + "/services").c_str(), "--images", (dir_ + "/images").c_str(), "--volumes",
+                  (dir_ + "/volumes").c_str(), "--state", (dir_ + "/state").c_str(), "--control-socket",
+                  socket().c_str(), nullptr);
+            _exit(127);
+        }
+        for (int i = 0; i < 500 && access(socket().c_str(), F_OK) != 0; ++i) usleep(10000);
+        REQUIRE(access(socket().c_str(), F_OK) == 0);
+    }
+
+    // berth-init's pid on the host: the only child of unshare.
+    pid_t init_pid() const {
+        std::ifstream children("/proc/" + std::to_string(unshare_pid_) + "/task/" + std::to_string(unshare_pid_) + "/children");
+        pid_t pid = 0;
+        children >> pid;
+        return pid;
+    }
+
+    // Waits for berth-init to exit; returns false on timeout.
+    bool wait_exit(int timeout_ms) {
+        for (int waited = 0; waited < timeout_ms; waited += 20) {
+            if (waitpid(unshare_pid_, nullptr, WNOHANG) == unshare_pid_) {
+                unshare_pid_ = 0;
+                return true;
+            }
+            usleep(20000);
+        }
+        return false;
+    }
+
+    Output ctl(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{BERTHCTL_BINARY, "--socket", socket()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    }
+
+    // The services table as JSON, straight from the control socket.
+    json services() const {
+        auto r = ctl({"--json", "services"});
+        return r.exit_code == 0 && !r.out.empty() ? json::parse(r.out)["services"] : json::array();
+    }
+
+    json service_status(const std::string& name) const {
+        for (const auto& s : services())
+            if (s["name"] == name) return s;
+        return json();
+    }
+
+    // Polls until the service is in `state` (and pred holds); returns the last status seen.
+    json wait_state(const std::string& name, const std::string& state, int timeout_ms = 10000) const {
+        json s;
+        for (int waited = 0; waited < timeout_ms; waited += 50) {
+            s = service_status(name);
+            if (!s.is_null() && s["state"] == state) return s;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return s;
+    }
+
+    std::string init_log() const {
+        std::ifstream f(dir_ + "/init.log");
+        return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    }
+    std::string socket() const { return dir_ + "/run/control.sock"; }
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_;
+    pid_t unshare_pid_ = 0;
+};
+
+bool have_unshare() { return access("/usr/bin/unshare", X_OK) == 0 && geteuid() == 0; }
+
+// A service that exits promptly on SIGTERM, so shutdowns are quick.
+std::string looping(const std::string& extra_toml, const std::string& prelude = "") {
+    return extra_toml + "\n[container]\nimage = \"bb\"\nread_only = false\ncommand = [\"/bin/sh\", \"-c\", \"" + prelude +
+           "trap 'echo got TERM; exit 0' TERM; while :; do sleep 0.1; done\"]\n[stop]\ntimeout = \"2s\"\n";
+}
+
+size_t position(const std::string& text, const std::string& needle) {
+    auto p = text.find(needle);
+    INFO("looking for: " << needle << "\nin:\n" << text);
+    REQUIRE(p != std::string::npos);
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("berth-init starts services in order, supervises and shuts down", "[priv][init]") {
+    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    InitHost host;
+    host.service("db", looping("[ready]\nfile = \"/tmp/ready\"\ntimeout = \"5s\"\n", "echo db log line; sleep 0.3; touch /tmp/ready; "));
+    host.service("web", looping("requires = [\"db\"]\n[restart]\npolicy = \"always\"\ndelay = \"200ms\"\n"));
+    host.service("setup", "type = \"oneshot\"\n[container]\nimage = \"bb\"\ncommand = [\"/bin/sh\", \"-c\", \"echo oneshot ran\"]\n");
+    host.service("broken", "[container]\nimage = \"bb\"\ncomand = [\"true\"]\n");
+    host.service("sick", looping("[health]\nexec = [\"test\", \"-f\", \"/tmp/healthy\"]\ninterval = \"200ms\"\nretries = 2\n"
+                                 "timeout = \"1s\"\n[restart]\npolicy = \"on-failure\"\ndelay = \"100ms\"\n"));
+    host.start();
+
+    SECTION("ordering and readiness are respected; the bad manifest is reported, the others run") {
+        auto web = host.wait_state("web", "ready");
+        CHECK(web["state"] == "ready");
+        auto log = host.ctl({"logs", "berth-init"}).out;
+        CHECK(position(log, "db: ready") < position(log, "web: starting"));
+        auto broken = host.service_status("broken");
+        CHECK(broken["state"] == "invalid");
+        CHECK(broken["last_error"].get<std::string>().find("broken.toml:3:1: container.comand: unknown key; did you mean 'command'?") !=
+              std::string::npos);
+        auto table = host.ctl({"services"});
+        REQUIRE(table.exit_code == 0);
+        CHECK_THAT(table.out, Catch::StartsWith("NAME"));
+        CHECK_THAT(table.out, Catch::Contains("broken"));
+    }
+
+    SECTION("a oneshot runs once, to completion") {
+        auto setup = host.wait_state("setup", "exited");
+        CHECK(setup["state"] == "exited");
+        CHECK(setup["last_exit"]["code"] == 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        CHECK(host.ctl({"logs", "setup"}).out.find("oneshot ran") != std::string::npos);
+        auto lines = host.ctl({"logs", "setup"}).out;
+        CHECK(std::count(lines.begin(), lines.end(), '\n') == 1);
+        CHECK(host.service_status("setup")["restarts"] == 0);
+    }
+
+    SECTION("kill -9 of a service restarts it per policy") {
+        auto web = host.wait_state("web", "ready");
+        REQUIRE(web["pid"].is_number());
+        // The service's pid is in berth-init's namespace; find it on the host through its cgroup.
+        auto pids = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/pids/berth/web/cgroup.procs /sys/fs/cgroup/berth/web/cgroup.procs 2>/dev/null | head -1"});
+        REQUIRE(!pids.out.empty());
+        REQUIRE(kill(std::stoi(pids.out), SIGKILL) == 0);
+        json after;
+        for (int i = 0; i < 100; ++i) {
+            after = host.service_status("web");
+            if (after["restarts"] == 1 && after["state"] == "ready") break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        CHECK(after["restarts"] == 1);
+        CHECK(after["state"] == "ready");
+        CHECK(after["last_exit"]["signal"] == "SIGKILL");
+        CHECK(after["pid"] != web["pid"]);
+        CHECK(host.ctl({"logs", "berth-init"}).out.find("web: killed by SIGKILL; restarting in 200ms") != std::string::npos);
+    }
+
+    SECTION("a failing health check restarts the service") {
+        json sick;
+        for (int i = 0; i < 200; ++i) {
+            sick = host.service_status("sick");
+            if (sick["restarts"].get<int>() >= 1) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        CHECK(sick["restarts"].get<int>() >= 1);
+        CHECK(host.ctl({"logs", "berth-init"}).out.find("sick: health check failed") != std::string::npos);
+    }
+
+    SECTION("logs, stop and start through berthctl; bad requests get clear errors") {
+        host.wait_state("db", "ready");
+        auto logs = host.ctl({"logs", "-n", "5", "db"});
+        REQUIRE(logs.exit_code == 0);
+        CHECK_THAT(logs.out, Catch::Contains(" O db log line"));
+        CHECK(host.ctl({"stop", "web"}).exit_code == 0);
+        CHECK(host.wait_state("web", "stopped")["state"] == "stopped");
+        CHECK(host.ctl({"start", "web"}).exit_code == 0);
+        CHECK(host.wait_state("web", "ready")["state"] == "ready");
+        auto unknown = host.ctl({"stop", "nope"});
+        CHECK(unknown.exit_code == 1);
+        CHECK_THAT(unknown.err, Catch::Contains("unknown service 'nope'"));
+        auto bad_n = host.ctl({"logs", "-n", "x", "db"});
+        CHECK(bad_n.exit_code == 1);
+        CHECK_THAT(bad_n.err, Catch::Contains("-n needs a positive number, not 'x'"));
+    }
+
+    SECTION("SIGTERM shuts down in reverse dependency order and leaves nothing behind") {
+        host.wait_state("web", "ready");
+        pid_t init = host.init_pid();
+        REQUIRE(init > 0);
+        REQUIRE(kill(init, SIGTERM) == 0);
+        REQUIRE(host.wait_exit(15000));
+        std::string log = host.init_log();
+        CHECK(position(log, "web: stopped") < position(log, "db: stopping"));
+        auto leftovers = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/pids/berth/*/cgroup.procs /sys/fs/cgroup/berth/*/cgroup.procs 2>/dev/null | wc -l"});
+        CHECK(leftovers.out == "0\n");
+        auto dirs = run_command({"/bin/sh", "-c", "ls -d /sys/fs/cgroup/pids/berth/db /sys/fs/cgroup/pids/berth/web 2>/dev/null | wc -l"});
+        CHECK(dirs.out == "0\n");
+    }
+}
