@@ -596,7 +596,10 @@ Result<bool> v1_frozen(const std::string& dir) { return trim(TRY(sys::read_file(
 bool Cgroup::can_freeze() const { return freezer_of(host_, relative_path_).first != Freezer::None; }
 
 Result<void> Cgroup::freeze() const {
-    auto [kind, dir] = freezer_of(host_, relative_path_);
+    // Not a structured binding: clang < 16 cannot capture those in the lambdas below.
+    const auto freezer = freezer_of(host_, relative_path_);
+    const auto kind = freezer.first;
+    const auto dir = freezer.second;
     const auto timeout = 2s;
     if (kind == Freezer::V2) {
         TRY_CTX(sys::write_existing(dir + "/cgroup.freeze", "1"), "freeze cgroup");
@@ -617,7 +620,10 @@ Result<void> Cgroup::freeze() const {
 }
 
 Result<void> Cgroup::thaw() const {
-    auto [kind, dir] = freezer_of(host_, relative_path_);
+    // Not a structured binding: clang < 16 cannot capture those in the lambdas below.
+    const auto freezer = freezer_of(host_, relative_path_);
+    const auto kind = freezer.first;
+    const auto dir = freezer.second;
     if (kind == Freezer::V2) {
         TRY_CTX(sys::write_existing(dir + "/cgroup.freeze", "0"), "thaw cgroup");
         TRY(wait_for(1s, [&]() -> Result<bool> { return !TRY(v2_frozen(dir)); }));
@@ -631,7 +637,10 @@ Result<void> Cgroup::thaw() const {
 }
 
 Result<bool> Cgroup::frozen() const {
-    auto [kind, dir] = freezer_of(host_, relative_path_);
+    // Not a structured binding: clang < 16 cannot capture those in the lambdas below.
+    const auto freezer = freezer_of(host_, relative_path_);
+    const auto kind = freezer.first;
+    const auto dir = freezer.second;
     if (kind == Freezer::V2) return v2_frozen(dir);
     if (kind == Freezer::V1) return v1_frozen(dir);
     return fail("cgroup '" + relative_path_ + "' has no freezer");
@@ -648,7 +657,10 @@ Result<void> Cgroup::kill_all(int signal) const {
         if (!sent && sent.error().errnum != ESRCH) return sent;  // ESRCH: it exited meanwhile
     }
     // Tasks stopped by the v1 freezer only die once thawed (cgroup2's freezer lets SIGKILL through).
-    auto [kind, dir] = freezer_of(host_, relative_path_);
+    // Not a structured binding: clang < 16 cannot capture those in the lambdas below.
+    const auto freezer = freezer_of(host_, relative_path_);
+    const auto kind = freezer.first;
+    const auto dir = freezer.second;
     if (signal == SIGKILL && kind == Freezer::V1 && TRY(v1_frozen(dir))) TRY(thaw());
     return {};
 }

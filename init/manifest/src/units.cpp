@@ -29,7 +29,9 @@ constexpr std::array<DurationUnit, 4> kDurationUnits{{{"h", 3'600'000}, {"m", 60
 }  // namespace
 
 Result<Duration> parse_duration(std::string_view text) {
-    const std::string quoted = "'" + std::string(text) + "'";
+    // Built by appending: GCC 12 warns falsely (-Wrestrict) on "'" + std::string(...).
+    std::string quoted = "'";
+    quoted.append(text).append("'");
     const std::string expected = " (expected e.g. \"100ms\", \"2s\", \"1m30s\", \"1h\")";
     if (text.empty()) return fail("invalid duration ''" + expected);
     size_t pos = 0;
@@ -76,7 +78,8 @@ std::string format_duration(Duration duration) {
 }
 
 Result<uint64_t> parse_size(std::string_view text) {
-    const std::string invalid = "invalid size '" + std::string(text) + "'";
+    std::string invalid = "invalid size '";
+    invalid.append(text).append("'");
     size_t pos = 0;
     bool overflow = false;
     auto number = read_number(text, pos, overflow);

@@ -54,7 +54,7 @@ public:
             execl("/usr/bin/unshare", "unshare", "--pid", "--mount", "--fork", BERTH_INIT_BINARY, "--test", "--services",
                   (dir_ + "/services").c_str(), "--images", (dir_ + "/images").c_str(), "--volumes",
                   (dir_ + "/volumes").c_str(), "--state", (dir_ + "/state").c_str(), "--control-socket",
-                  socket().c_str(), nullptr);
+                  socket().c_str(), "--logd-socket", (dir_ + "/run/logd/ingest.sock").c_str(), nullptr);
             _exit(127);
         }
         for (int i = 0; i < 500 && access(socket().c_str(), F_OK) != 0; ++i) usleep(10000);
@@ -237,4 +237,36 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         auto dirs = run_command({"/bin/sh", "-c", "ls -d /sys/fs/cgroup/pids/berth/db /sys/fs/cgroup/pids/berth/web 2>/dev/null | wc -l"});
         CHECK(dirs.out == "0\n");
     }
+}
+
+TEST_CASE("logs reach logd, including lines written before logd was ready", "[priv][init]") {
+    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    // logd's image is just its binary, which must then be static (the release preset).
+    if (run_command({"/usr/bin/ldd", LOGD_BINARY}).exit_code == 0) { WARN("logd is dynamically linked; build with BERTH_STATIC"); return; }
+    InitHost host;
+    REQUIRE(run_command({"/bin/sh", "-c", "mkdir -p " + host.dir() + "/images/logd " + host.dir() + "/run/logd " +
+                                              host.dir() + "/log && cp " + LOGD_BINARY + " " + host.dir() + "/images/logd/logd"})
+                .exit_code == 0);
+    host.service("early", "type = \"oneshot\"\n[container]\nimage = \"bb\"\n"
+                          "command = [\"/bin/sh\", \"-c\", \"echo written before logd; echo to stderr >&2\"]\n");
+    host.service("logd", "after = [\"early\"]\n[container]\nimage = \"logd\"\n"
+                         "command = [\"/logd\", \"--dir\", \"/var/log/berth\", \"--ingest\", \"/run/logd/ingest.sock\", "
+                         "\"--syslog\", \"\", \"--kmsg\", \"\"]\n"
+                         "[[mount]]\ntype = \"bind\"\nsource = \"" + host.dir() + "/run/logd\"\ntarget = \"/run/logd\"\n"
+                         "[[mount]]\ntype = \"bind\"\nsource = \"" + host.dir() + "/log\"\ntarget = \"/var/log/berth\"\n"
+                         "[ready]\nnotify = true\ntimeout = \"10s\"\n");
+    host.start();
+    CHECK(host.wait_state("logd", "ready")["state"] == "ready");
+    std::string early;
+    for (int i = 0; i < 100 && early.find("to stderr") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::ifstream f(host.dir() + "/log/early.log");
+        early.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    }
+    CHECK_THAT(early, Catch::Contains(" early stdout written before logd\n"));
+    CHECK_THAT(early, Catch::Contains(" early stderr to stderr\n"));
+    // berth-init's own events are persisted too.
+    std::ifstream f(host.dir() + "/log/berth-init.log");
+    std::string events((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK_THAT(events, Catch::Contains("early: finished"));
 }

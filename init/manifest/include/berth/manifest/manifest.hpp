@@ -159,7 +159,7 @@ Result<runtime::ContainerSpec> to_container_spec(const ServiceManifest& manifest
 Result<std::vector<std::string>> start_order(const std::vector<ServiceManifest>& services);
 
 struct Diagnostic {
-    std::string file;     // the manifest the problem is in
+    std::string file;     // the manifest (or directory) the problem is in
     std::string service;  // its service name (the file's stem)
     std::string message;  // a full line, starting with the file
 };
