@@ -9,7 +9,9 @@ packages=(
   libtomlplusplus-dev catch2 libseccomp-dev libcap-dev nlohmann-json3-dev libexpected-dev
   # tests and demo: busybox rootfs, real clients and reference runtimes
   busybox-static iproute2 podman runc crun uidmap fuse-overlayfs slirp4netns
-  # benchmarks
+  # fuzzing (libFuzzer)
+  clang-14 libclang-rt-14-dev
+  # benchmarks and the demo
   time strace python3
 )
 

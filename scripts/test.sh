@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds the release (static) and the
-# debug (ASan/UBSan) trees, and runs every test: unit, priv (root, namespaces), podman.
+# debug (ASan/UBSan) trees, fuzzes the manifest parser for a minute, and runs every test:
+# unit, priv (root, namespaces, berth-init as PID 1), podman.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ cmake --build --preset release
 cmake --preset debug >/dev/null
 cmake --build --preset debug --target runtime_unit_tests manifest_unit_tests supervisor_unit_tests \
   logd_unit_tests logd_integration_tests logd
+
+# The manifest parser under libFuzzer for a bounded time, from the committed seed corpus.
+bash init/fuzz/run_fuzzer.sh "${BERTH_FUZZ_SECONDS:-60}"
 
 # Unit tests under the sanitizers, then everything against the static release binaries.
 ctest --preset debug

@@ -9,8 +9,7 @@ seconds=${1:-60}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BERTH_FUZZ_BUILD_DIR:-$root/build/fuzz}
 
-# The newest clang found; clang-14 is Debian 12's default (clang before 16 cannot capture
-# structured bindings in lambdas, which runtime/src/cgroups.cpp does).
+# The newest clang found; clang-14 is Debian 12's default.
 cxx="" cc=""
 for version in 19 18 17 16 15 14; do
   if command -v "clang++-$version" >/dev/null && command -v "clang-$version" >/dev/null; then
