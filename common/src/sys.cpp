@@ -222,34 +222,6 @@ Result<pid_t> clone_process(unsigned long flags) {
     return static_cast<pid_t>(pid);
 }
 
-static std::string find_in_path(const std::string& name, const std::vector<std::string>& envp) {
-    std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (const auto& entry : envp)
-        if (entry.rfind("PATH=", 0) == 0) path_var = entry.substr(5);
-    size_t start = 0;
-    while (start <= path_var.size()) {
-        size_t end = path_var.find(':', start);
-        if (end == std::string::npos) end = path_var.size();
-        std::string dir = path_var.substr(start, end - start);
-        std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-        start = end + 1;
-    }
-    return name;
-}
-
-Error exec(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
-    if (argv.empty()) return Error{EINVAL, "exec: empty args"};
-    std::vector<char*> args, env;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const auto& e : envp) env.push_back(const_cast<char*>(e.c_str()));
-    env.push_back(nullptr);
-    std::string file = argv[0].find('/') == std::string::npos ? find_in_path(argv[0], envp) : argv[0];
-    ::execve(file.c_str(), args.data(), env.data());
-    return Error{errno, "exec '" + argv[0] + "'"};
-}
-
 Result<std::pair<UniqueFd, UniqueFd>> socket_pair() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) return fail_sys("socketpair");

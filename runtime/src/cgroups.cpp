@@ -290,8 +290,11 @@ Result<void> remove_dir(const std::string& dir) {
 }
 
 Result<void> read_pids(const std::string& dir, std::vector<pid_t>& pids) {
-    auto text = TRY(sys::read_file(dir + "/cgroup.procs"));
-    for (const auto& word : words(text)) {
+    auto text = sys::read_file(dir + "/cgroup.procs");
+    // A cgroup removed meanwhile (its last process gone, a concurrent delete) holds nothing.
+    if (!text && text.error().errnum == ENOENT) return {};
+    if (!text) return fail(text.error());
+    for (const auto& word : words(*text)) {
         pid_t pid = 0;
         std::from_chars(word.data(), word.data() + word.size(), pid);
         if (pid > 0) pids.push_back(pid);

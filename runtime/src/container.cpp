@@ -29,19 +29,6 @@ namespace {
 using detail::receive_message;
 using detail::send_message;
 
-int clone_flag(NamespaceType type) {
-    switch (type) {
-        case NamespaceType::Pid: return CLONE_NEWPID;
-        case NamespaceType::Network: return CLONE_NEWNET;
-        case NamespaceType::Mount: return CLONE_NEWNS;
-        case NamespaceType::Ipc: return CLONE_NEWIPC;
-        case NamespaceType::Uts: return CLONE_NEWUTS;
-        case NamespaceType::User: return CLONE_NEWUSER;
-        case NamespaceType::Cgroup: return CLONE_NEWCGROUP;
-        case NamespaceType::Time: return CLONE_NEWTIME;
-    }
-    return 0;
-}
 
 std::string mapping_text(const std::vector<IdMapping>& mappings) {
     std::string out;
@@ -96,7 +83,7 @@ Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
     unsigned long flags = 0;
     for (const auto& ns : spec.namespaces) {
         if (!ns.path.empty() || ns.type == NamespaceType::Cgroup) continue;
-        flags |= static_cast<unsigned long>(clone_flag(ns.type));
+        flags |= static_cast<unsigned long>(namespace_clone_flag(ns.type));
     }
     const Namespace* pid_ns = spec.find_namespace(NamespaceType::Pid);
     if (pid_ns && !pid_ns->path.empty()) {
@@ -386,7 +373,7 @@ Result<pid_t> start_exec(const ContainerSpec& spec, pid_t target_pid, const std:
     for (auto& [type, name] : order) {
         if (!spec.has_namespace(type)) continue;
         std::string path = "/proc/" + std::to_string(target_pid) + "/ns/" + name;
-        ns_fds.emplace_back(TRY(sys::open(path, O_RDONLY)), clone_flag(type));
+        ns_fds.emplace_back(TRY(sys::open(path, O_RDONLY)), namespace_clone_flag(type));
     }
     auto program = TRY(seccomp_program(spec, seccomp_cache_dir));
     auto [parent_end, child_end] = TRY(sys::socket_pair());

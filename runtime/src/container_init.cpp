@@ -60,19 +60,6 @@ void close_inherited_fds(int preserve_fds) {
     ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
-int clone_flag(NamespaceType type) {
-    switch (type) {
-        case NamespaceType::Pid: return CLONE_NEWPID;
-        case NamespaceType::Network: return CLONE_NEWNET;
-        case NamespaceType::Mount: return CLONE_NEWNS;
-        case NamespaceType::Ipc: return CLONE_NEWIPC;
-        case NamespaceType::Uts: return CLONE_NEWUTS;
-        case NamespaceType::User: return CLONE_NEWUSER;
-        case NamespaceType::Cgroup: return CLONE_NEWCGROUP;
-        case NamespaceType::Time: return CLONE_NEWTIME;
-    }
-    return 0;
-}
 
 // Joins namespaces given by path (the user namespace first, since it grants the rights
 // to join the others). The pid namespace was joined by the parent before clone.
@@ -85,7 +72,7 @@ Result<void> join_namespaces_by_path(const ContainerSpec& spec) {
     for (const Namespace* ns : order) {
         std::string what = std::string("linux.namespaces ") + namespace_type_name(ns->type) + " '" + ns->path + "'";
         auto fd = TRY_CTX(sys::open(ns->path, O_RDONLY), what);
-        TRY(sys::setns(fd.get(), clone_flag(ns->type), what));
+        TRY(sys::setns(fd.get(), namespace_clone_flag(ns->type), what));
     }
     return {};
 }

@@ -1,5 +1,7 @@
 #include "berth/runtime/spec.hpp"
 
+#include <sched.h>
+
 namespace berth::runtime {
 
 const Namespace* ContainerSpec::find_namespace(NamespaceType type) const {
@@ -22,6 +24,20 @@ const char* namespace_type_name(NamespaceType type) {
         case NamespaceType::Time: return "time";
     }
     return "unknown";
+}
+
+int namespace_clone_flag(NamespaceType type) {
+    switch (type) {
+        case NamespaceType::Pid: return CLONE_NEWPID;
+        case NamespaceType::Network: return CLONE_NEWNET;
+        case NamespaceType::Mount: return CLONE_NEWNS;
+        case NamespaceType::Ipc: return CLONE_NEWIPC;
+        case NamespaceType::Uts: return CLONE_NEWUTS;
+        case NamespaceType::User: return CLONE_NEWUSER;
+        case NamespaceType::Cgroup: return CLONE_NEWCGROUP;
+        case NamespaceType::Time: return CLONE_NEWTIME;
+    }
+    return 0;
 }
 
 }  // namespace berth::runtime

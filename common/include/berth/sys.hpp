@@ -73,10 +73,6 @@ Result<void> kill(pid_t pid, int signal);
 // Returns 0 in the child, the child's pid in the parent.
 Result<pid_t> clone_process(unsigned long flags);
 
-// Execs argv with envp, searching PATH from envp when argv[0] has no slash.
-// Returns only on failure.
-Error exec(const std::vector<std::string>& argv, const std::vector<std::string>& envp);
-
 // A socketpair for parent/child synchronisation.
 Result<std::pair<UniqueFd, UniqueFd>> socket_pair();
 // Sends/receives an fd over a Unix socket (SCM_RIGHTS).

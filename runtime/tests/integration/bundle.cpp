@@ -110,6 +110,8 @@ Output Bundle::berth(const std::vector<std::string>& args, const std::string& in
     return run_command(argv, input);
 }
 
-Output Bundle::run(const std::string& id) const { return berth({"run", "--bundle", dir_, id}); }
+Output Bundle::run(const std::string& id) const {
+    return berth({"run", "--bundle", dir_, id.empty() ? "c-" + dir_.substr(dir_.rfind('-') + 1) : id});
+}
 
 }  // namespace berth::test

@@ -34,8 +34,9 @@ public:
     void write() const;
     // `berth --root <state> ARGS...`, with the bundle written first.
     Output berth(const std::vector<std::string>& args, const std::string& input = "") const;
-    // `berth run --bundle DIR ID`
-    Output run(const std::string& id = "c") const;
+    // `berth run --bundle DIR ID`; the default id is unique to this bundle, so that concurrent
+    // test runs never share a cgroup.
+    Output run(const std::string& id = "") const;
 
 private:
     std::string dir_;

@@ -184,5 +184,6 @@ struct ContainerSpec {
 };
 
 const char* namespace_type_name(NamespaceType type);  // "pid", "network", ...
+int namespace_clone_flag(NamespaceType type);         // CLONE_NEWPID, ...
 
 }  // namespace berth::runtime
