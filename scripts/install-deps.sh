@@ -13,6 +13,10 @@ packages=(
   clang-14 libclang-rt-14-dev
   # benchmarks and the demo
   time strace python3
+  # kernel, initramfs and A/B disk (rootfs/kernel/, image/): depmod, ESP, GPT, erofs, qcow2
+  kmod systemd-boot-efi dosfstools mtools gdisk erofs-utils qemu-utils zstd
+  # BusyBox and dropbear for the root image: Debian source packages built with musl (rootfs/)
+  musl-tools dpkg-dev linux-libc-dev
 )
 
 missing=()

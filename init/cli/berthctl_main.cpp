@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,9 @@ int usage(int code) {
                  "  logs [-f] [-n N] [--since TIME] SERVICE\n"
                  "  start | stop | restart | remove SERVICE\n"
                  "  add FILE.toml\n"
-                 "  check DIR...            validate manifests offline\n"
+                 "  check [--images DIR] DIR...\n"
+                 "                          validate manifests offline; with --images also resolve\n"
+                 "                          each against its image (users, groups, devices)\n"
                  "  reboot | poweroff\n");
     return code;
 }
@@ -67,6 +70,18 @@ void print_record(const nlohmann::json& r) {
                 r.value("line", "").c_str());
 }
 
+// The image exists and holds the command (absolute paths; PATH lookups are left to the boot).
+std::string image_problem(const berth::manifest::ServiceManifest& service, const berth::manifest::SpecContext& context) {
+    std::string root = berth::manifest::image_root(service, context);
+    std::string where = service.file_path + ": container.image: ";
+    if (!berth::sys::exists(root)) return where + "image '" + service.container.image + "' not found (no directory " + root + ")";
+    const std::string& program = service.container.command.front();
+    if (program.front() == '/' && ::access((root + program).c_str(), X_OK) != 0)
+        return service.file_path + ": container.command: '" + program + "' is not an executable file in image '" +
+               service.container.image + "' (" + root + program + ")";
+    return "";
+}
+
 Result<int> run(const std::string& socket_path, const std::vector<std::string>& args, bool as_json) {
     const std::string& cmd = args[0];
     auto want_service = [&]() -> Result<std::string> {
@@ -75,8 +90,30 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
     };
     control::Request request;
     if (cmd == "check") {
-        if (args.size() < 2) return berth::fail("check: expected one or more directories");
-        auto report = berth::manifest::load_directories(std::vector<std::string>(args.begin() + 1, args.end()));
+        std::vector<std::string> dirs;
+        std::optional<berth::manifest::SpecContext> images;
+        for (size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--images") {
+                if (i + 1 >= args.size()) return berth::fail("check: --images needs a directory");
+                images.emplace().images_root = args[++i];
+            } else if (args[i][0] == '-') return berth::fail("check: unknown flag '" + args[i] + "'");
+            else dirs.push_back(args[i]);
+        }
+        if (dirs.empty()) return berth::fail("check: expected one or more directories");
+        auto report = berth::manifest::load_directories(dirs);
+        // At image build time: what berth-init would find wrong only at boot.
+        if (images) {
+            std::vector<berth::manifest::ServiceManifest> resolved;
+            for (auto& service : report.services) {
+                auto problem = image_problem(service, *images);
+                if (problem.empty()) {
+                    if (auto spec = berth::manifest::to_container_spec(service, *images); !spec) problem = spec.error().describe();
+                }
+                if (problem.empty()) resolved.push_back(std::move(service));
+                else report.errors.push_back({service.file_path, service.name, problem});
+            }
+            report.services = std::move(resolved);
+        }
         std::cout << berth::manifest::format_diagnostics(report);
         return report.errors.empty() ? 0 : 1;
     } else if (cmd == "status") request = control::StatusRequest{};

@@ -47,6 +47,9 @@ bool is_dir(const std::string& path) {
 Result<void> make_mount_point(const std::string& target, bool as_file) {
     if (!as_file) return sys::mkdir_p(target);
     TRY(sys::mkdir_p(target.substr(0, target.rfind('/'))));
+    // An existing file is the mount point as it is; opening it for writing would fail on a
+    // read-only image.
+    if (sys::exists(target)) return {};
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EISDIR) return fail_sys("create mount point '" + target + "'");
     if (fd >= 0) ::close(fd);
@@ -251,6 +254,10 @@ Result<void> prepare_rootfs(const ContainerSpec& spec) {
     for (const auto& m : spec.mounts) TRY(mount_one(spec, m));
     if (dev_is_tmpfs(spec)) TRY(populate_dev(spec));
     for (const auto& d : spec.devices) TRY_CTX(create_device(spec, d), "linux.devices '" + d.path + "'");
+    for (const auto& [target, link] : spec.symlinks) {
+        std::string at = secure_join(spec.root_path, link);
+        if (!sys::exists(at)) TRY(sys::symlink(target, at));
+    }
     return {};
 }
 

@@ -203,23 +203,29 @@ runtime::Mount to_runtime_mount(const MountEntry& entry, const SpecContext& cont
 }
 
 void apply_mounts(const ServiceManifest& m, const SpecContext& context, ContainerSpec& spec) {
+    std::vector<runtime::Mount> mounts;
+    for (const auto& entry : m.mounts) mounts.push_back(to_runtime_mount(entry, context));
     bool notify = m.ready.kind == ReadyKind::Notify;
     // The notify socket's directory is bound under /run; a tmpfs there makes room for the
     // mount point even in a read-only image.
     if (notify && !has_mount_at(m, "/run"))
-        spec.mounts.push_back({"/run", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=755", "size=1048576"}});
-    // Parents before children, whatever order the manifest lists them in.
-    std::vector<const MountEntry*> ordered;
-    for (const auto& entry : m.mounts) ordered.push_back(&entry);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](auto* a, auto* b) { return depth(a->target) < depth(b->target); });
-    for (const auto* entry : ordered) spec.mounts.push_back(to_runtime_mount(*entry, context));
+        mounts.push_back({"/run", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=755", "size=1048576"}});
+    if (notify)
+        mounts.push_back({"/run/berth", "bind", service_state_dir(m, context), {"rbind", "rprivate", "nosuid", "nodev", "noexec"}});
     // With the host's network comes the host's resolver configuration.
     if (m.container.network == NetworkMode::Host && !context.resolver_config.empty() &&
         !has_mount_at(m, "/etc/resolv.conf"))
-        spec.mounts.push_back({"/etc/resolv.conf", "bind", context.resolver_config, {"rbind", "rprivate", "ro"}});
-    if (notify)
-        spec.mounts.push_back({"/run/berth", "bind", service_state_dir(m, context), {"rbind", "rprivate", "nosuid", "nodev", "noexec"}});
+        mounts.push_back({"/etc/resolv.conf", "bind", context.resolver_config, {"rbind", "rprivate", "ro"}});
+    // logd's syslog socket as /dev/log: its directory is bound (the socket is re-created when
+    // logd restarts, a bind of the socket itself would go stale) and /dev/log points into it.
+    if (!context.syslog_dir.empty() && !has_mount_at(m, "/dev/log")) {
+        mounts.push_back({"/dev/.berth-syslog", "bind", context.syslog_dir, {"rbind", "rprivate", "ro", "nosuid", "nodev", "noexec"}});
+        spec.symlinks.push_back({".berth-syslog/log", "/dev/log"});
+    }
+    // Parents before children, whatever order they came in.
+    std::stable_sort(mounts.begin(), mounts.end(),
+                     [](const runtime::Mount& a, const runtime::Mount& b) { return depth(a.destination) < depth(b.destination); });
+    spec.mounts.insert(spec.mounts.end(), mounts.begin(), mounts.end());
 }
 
 void apply_resources(const ResourceLimits& limits, ContainerSpec& spec) {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "berth/log.hpp"
 #include "berth/sys.hpp"
 
 namespace berth::pid1 {
@@ -50,6 +52,7 @@ std::vector<MountStep> host_mount_plan(const SetupOptions& options) {
         {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666"},
         {"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
         {"tmpfs", options.run_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"},
+        {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
         {"cgroup2", "/sys/fs/cgroup", "cgroup2", nsd, "nsdelegate"},
     };
 }
@@ -113,12 +116,33 @@ Result<std::vector<std::string>> module_load_order(const std::string& modules_de
 }
 
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths) {
+    // One module that does not load (efivarfs without EFI, a driver without its device) must
+    // not keep the others out: each failure is logged and loading goes on.
+    std::string failed;
     for (const auto& rel : relative_paths) {
-        auto fd = TRY(sys::open(modules_dir + "/" + rel, O_RDONLY));
-        if (::syscall(SYS_finit_module, fd.get(), "", 0) < 0 && errno != EEXIST)
-            return fail_sys("load module '" + rel + "'");
+        auto fd = sys::open(modules_dir + "/" + rel, O_RDONLY);
+        if (fd && (::syscall(SYS_finit_module, fd->get(), "", 0) == 0 || errno == EEXIST)) continue;
+        Error error = fd ? Error{errno, "load module '" + rel + "'"} : fd.error();
+        log::warning(error.describe());
+        failed += (failed.empty() ? "" : ", ") + rel;
     }
+    if (!failed.empty()) return fail("modules that did not load: " + failed);
     return {};
+}
+
+Result<void> load_listed_modules(const std::string& list_file) {
+    auto list = sys::read_file(list_file);
+    if (!list) return {};  // nothing to load
+    struct utsname uts{};
+    ::uname(&uts);
+    std::string dir = std::string("/lib/modules/") + uts.release;
+    std::vector<std::string> names;
+    std::istringstream in(*list);
+    for (std::string name; in >> name;)
+        if (name[0] != '#') names.push_back(name);
+    auto dep = TRY_CTX(sys::read_file(dir + "/modules.dep"), "modules of kernel " + std::string(uts.release));
+    auto order = TRY(module_load_order(dep, names));
+    return load_modules(dir, order);
 }
 
 Result<void> seed_entropy(const std::string& seed_file) {

@@ -326,6 +326,35 @@ TEST_CASE("notify readiness: a socket directory from the state dir at /run/berth
     CHECK_FALSE(has_env(plan(images, kApp), std::string("NOTIFY_SOCKET=") + kNotifySocketInContainer));
 }
 
+TEST_CASE("a service's own mounts under /run/berth are not hidden by the notify directory", "[unit][manifest][spec]") {
+    FakeImages images;
+    ContainerSpec spec = plan(images, kApp + "[[mount]]\ntype = \"bind\"\nsource = \"/srv/x\"\ntarget = \"/run/berth/x\"\n"
+                                             "[ready]\nnotify = true\n", "db.toml");
+    const runtime::Mount* socket_dir = find_mount(spec, "/run/berth");
+    const runtime::Mount* own = find_mount(spec, "/run/berth/x");
+    REQUIRE(socket_dir);
+    REQUIRE(own);
+    CHECK(socket_dir < own);
+}
+
+TEST_CASE("logd's syslog socket directory is offered as /dev/log", "[unit][manifest][spec]") {
+    FakeImages images;
+    CHECK_FALSE(find_mount(plan(images, kApp), "/dev/.berth-syslog"));
+    images.context.syslog_dir = "/run/berth/syslog";
+    ContainerSpec spec = plan(images, kApp);
+    const runtime::Mount* dir = find_mount(spec, "/dev/.berth-syslog");
+    REQUIRE(dir);
+    CHECK(dir->source == "/run/berth/syslog");
+    CHECK(dir->options == Strings{"rbind", "rprivate", "ro", "nosuid", "nodev", "noexec"});
+    CHECK(find_mount(spec, "/dev") < dir);
+    REQUIRE(spec.symlinks.size() == 1);
+    CHECK(spec.symlinks[0] == std::pair<std::string, std::string>{".berth-syslog/log", "/dev/log"});
+    // A service that brings its own /dev/log keeps it.
+    ContainerSpec own = plan(images, kApp + "[[mount]]\ntype = \"bind\"\nsource = \"/srv/log\"\ntarget = \"/dev/log\"\n");
+    CHECK_FALSE(find_mount(own, "/dev/.berth-syslog"));
+    CHECK(own.symlinks.empty());
+}
+
 TEST_CASE("resources become cgroup limits", "[unit][manifest][spec]") {
     FakeImages images;
     ContainerSpec spec = plan(images, kApp + "[resources]\nmemory = \"64Mi\"\ncpus = 0.5\npids = 100\nio_weight = 100\n");

@@ -178,6 +178,9 @@ struct ContainerSpec {
     std::vector<std::string> masked_paths;
     std::vector<std::string> readonly_paths;
     std::string mount_label;
+    // Berth's own (not in OCI's config.json): symlinks made after the mounts, (target, link path);
+    // e.g. /dev/log -> .berth-syslog/log into a bind-mounted socket directory.
+    std::vector<std::pair<std::string, std::string>> symlinks;
 
     bool has_namespace(NamespaceType type) const;
     const Namespace* find_namespace(NamespaceType type) const;

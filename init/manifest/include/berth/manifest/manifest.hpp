@@ -137,6 +137,7 @@ struct SpecContext {
     std::string volumes_root = "/var/lib/berth/volumes";
     std::string state_dir = "/run/berth/services";       // <state_dir>/<service>/: notify socket
     std::string resolver_config = "/etc/resolv.conf";    // bound into network = "host" services
+    std::string syslog_dir;  // logd's syslog socket directory ("log" in it) → /dev/log; "" = none
 };
 
 // The image's root directory for a manifest.

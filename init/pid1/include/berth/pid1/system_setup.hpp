@@ -21,7 +21,7 @@ struct SetupOptions {
     std::string run_dir = "/run";
 };
 
-// /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /sys/fs/cgroup (cgroup2) for a machine;
+// /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /tmp, /sys/fs/cgroup (cgroup2) for a machine;
 // /proc and a fresh run dir in a test namespace.
 std::vector<MountStep> host_mount_plan(const SetupOptions& options);
 Result<void> apply_mounts(const std::vector<MountStep>& plan);
@@ -36,6 +36,10 @@ Result<void> bring_up_loopback();
 Result<std::vector<std::string>> module_load_order(const std::string& modules_dep, const std::vector<std::string>& names);
 // finit_module for each path under modules_dir; an already loaded module is not an error.
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths);
+
+// Loads the modules named in list_file (one per line, '#' comments) from
+// /lib/modules/<running kernel>/, dependencies first. A missing list is nothing to do.
+Result<void> load_listed_modules(const std::string& list_file);
 
 // Mixes a saved seed into the kernel's pool and saves a fresh one for the next boot.
 Result<void> seed_entropy(const std::string& seed_file);

@@ -1,0 +1,57 @@
+// berth-init's early-boot role, as /init of the initramfs: load the disk modules, find the root
+// slot named on the kernel command line and the state partition by GPT partition label, mount the
+// read-only root and the state partition (formatting it on first boot), and switch root into the
+// same binary as the machine's PID 1. Pure parsing here is unit-tested; run_early_boot() is the
+// executor and only runs in a real (QEMU) boot.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/result.hpp"
+
+namespace berth::pid1 {
+
+// Present only in the initramfs: how berth-init knows which role it has.
+inline constexpr const char* kInitrdMarker = "/etc/initrd-release";
+
+struct BootParameters {
+    std::string root;                     // root=PARTLABEL=root-a | root=/dev/vda2 (required)
+    std::string slot;                     // berth.slot=a
+    std::string state = "PARTLABEL=state";  // berth.state=...
+    std::string root_fstype = "erofs";    // rootfstype=
+    int rootwait_seconds = 15;            // berth.rootwait=N: how long to wait for the disks
+    std::string init = "/usr/bin/berth-init";  // init= (what the new root runs as PID 1)
+};
+
+// Reads /proc/cmdline's text. Unknown words are the kernel's business and ignored.
+Result<BootParameters> parse_boot_parameters(std::string_view cmdline);
+
+struct BlockDevice {
+    std::string name;       // "vda2" (DEVNAME from uevent: /dev/<name>)
+    std::string partname;   // GPT partition label, "" if none
+};
+
+// One /sys/class/block/<dev>/uevent text ("MAJOR=..\nDEVNAME=vda2\nPARTNAME=root-a\n").
+BlockDevice parse_block_uevent(std::string_view uevent);
+
+// Every block device the kernel knows now, from /sys/class/block/*/uevent.
+std::vector<BlockDevice> scan_block_devices();
+
+// "PARTLABEL=x" → the device whose partition label is x; "/dev/name" → that device if listed.
+// Empty when not (yet) present.
+std::string find_block_device(const std::string& spec, const std::vector<BlockDevice>& devices);
+
+// One line naming every block device and its label, for error messages.
+std::string describe_block_devices(const std::vector<BlockDevice>& devices);
+
+// ext2/3/4 superblock magic (0xEF53 at byte 1080 of the device). `head` holds the first bytes.
+bool has_ext_magic(std::string_view head);
+
+// Does the whole early boot and execs the new root's init. Returns only on failure, after
+// printing what went wrong; the caller decides what to do then (reboot: the boot counter
+// brings the other slot up).
+Result<void> run_early_boot();
+
+}  // namespace berth::pid1

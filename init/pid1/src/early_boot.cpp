@@ -1,0 +1,229 @@
+#include "berth/pid1/early_boot.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "berth/log.hpp"
+#include "berth/pid1/system_setup.hpp"
+#include "berth/sys.hpp"
+
+namespace berth::pid1 {
+namespace {
+
+constexpr const char* kNewRoot = "/sysroot";
+constexpr const char* kStateMount = "/sysroot/var";
+
+}  // namespace
+
+std::vector<BlockDevice> scan_block_devices() {
+    std::vector<BlockDevice> devices;
+    DIR* dir = ::opendir("/sys/class/block");
+    if (!dir) return devices;
+    while (auto* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        auto uevent = sys::read_file(std::string("/sys/class/block/") + entry->d_name + "/uevent");
+        if (uevent) devices.push_back(parse_block_uevent(*uevent));
+    }
+    ::closedir(dir);
+    return devices;
+}
+
+namespace {
+
+// Devices appear as their drivers probe them, asynchronously: poll until the spec resolves.
+Result<std::string> wait_for_device(const std::string& spec, const std::string& role, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    for (;;) {
+        auto devices = scan_block_devices();
+        auto name = find_block_device(spec, devices);
+        if (!name.empty()) return "/dev/" + name;
+        if (std::chrono::steady_clock::now() > deadline)
+            return fail(role + " partition '" + spec + "' not found after " + std::to_string(seconds) +
+                        " s; block devices: " + describe_block_devices(devices));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// Runs a program of the new root (BusyBox's mke2fs) and waits for it.
+Result<void> run_program(const std::vector<std::string>& argv) {
+    pid_t pid = ::fork();
+    if (pid < 0) return fail_sys("fork");
+    if (pid == 0) {
+        // Its chatter stays off the console; failures still show on stderr.
+        if (int null = ::open("/dev/null", O_WRONLY); null >= 0) ::dup2(null, STDOUT_FILENO);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return fail(argv[0] + " failed (status " + std::to_string(status) + ")");
+    return {};
+}
+
+Result<std::string> read_head(const std::string& device, size_t bytes) {
+    auto fd = TRY(sys::open(device, O_RDONLY));
+    std::string head(bytes, '\0');
+    ssize_t n = ::pread(fd.get(), head.data(), bytes, 0);
+    if (n < 0) return fail_sys("read " + device);
+    head.resize(static_cast<size_t>(n));
+    return head;
+}
+
+// The state partition: formatted on first boot (no filesystem yet), then mounted at /var of the
+// new root. A damaged filesystem is never reformatted: that would lose the host's keys and logs.
+Result<void> mount_state(const std::string& device) {
+    auto head = TRY(read_head(device, 4096));
+    if (!has_ext_magic(head)) {
+        log::info("state partition " + device + " has no filesystem: formatting it (first boot)");
+        TRY(run_program({std::string(kNewRoot) + "/usr/bin/busybox", "mke2fs", "-I", "256", "-L", "state", device}));
+    }
+    TRY(sys::mkdir_p(kStateMount));
+    TRY_CTX(sys::mount(device, kStateMount, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, ""),
+            "mount state partition " + device);
+    return {};
+}
+
+// Frees the initramfs (it stays in RAM otherwise) without crossing into mounts.
+void remove_tree(int dirfd, dev_t root_dev) {
+    DIR* dir = ::fdopendir(dirfd);
+    if (!dir) return;
+    while (auto* entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name == "." || name == "..") continue;
+        struct stat st{};
+        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != root_dev) continue;
+        if (S_ISDIR(st.st_mode)) {
+            int child = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (child >= 0) remove_tree(child, root_dev);
+            ::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR);
+        } else {
+            ::unlinkat(dirfd, name.c_str(), 0);
+        }
+    }
+    ::closedir(dir);
+}
+
+Result<void> switch_root(const std::string& init) {
+    for (const char* m : {"/dev", "/proc", "/sys", "/run"}) {
+        std::string target = std::string(kNewRoot) + m;
+        TRY(sys::mkdir_p(target));
+        TRY_CTX(sys::mount(m, target, "", MS_MOVE, ""), std::string("move ") + m);
+    }
+    struct stat root{};
+    ::stat("/", &root);
+    TRY(sys::chdir(kNewRoot));
+    if (int fd = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) remove_tree(fd, root.st_dev);
+    TRY_CTX(sys::mount(".", "/", "", MS_MOVE, ""), "move the new root to /");
+    TRY(sys::chroot("."));
+    TRY(sys::chdir("/"));
+    const char* argv[] = {init.c_str(), nullptr};
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    return fail_sys("exec " + init + " in the new root");
+}
+
+}  // namespace
+
+Result<BootParameters> parse_boot_parameters(std::string_view cmdline) {
+    BootParameters params;
+    std::istringstream in{std::string(cmdline)};
+    for (std::string word; in >> word;) {
+        auto eq = word.find('=');
+        if (eq == std::string::npos) continue;
+        std::string key = word.substr(0, eq), value = word.substr(eq + 1);
+        if (key == "root") params.root = value;
+        else if (key == "rootfstype") params.root_fstype = value;
+        else if (key == "init") params.init = value;
+        else if (key == "berth.slot") params.slot = value;
+        else if (key == "berth.state") params.state = value;
+        else if (key == "berth.rootwait") {
+            char* end = nullptr;
+            long seconds = std::strtol(value.c_str(), &end, 10);
+            if (value.empty() || *end != '\0' || seconds < 1 || seconds > 3600)
+                return fail("kernel command line: berth.rootwait='" + value + "' is not a number of seconds (1..3600)");
+            params.rootwait_seconds = static_cast<int>(seconds);
+        }
+    }
+    if (params.root.empty()) return fail("kernel command line has no root= (expected root=PARTLABEL=root-a)");
+    return params;
+}
+
+BlockDevice parse_block_uevent(std::string_view uevent) {
+    BlockDevice device;
+    std::istringstream in{std::string(uevent)};
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("DEVNAME=", 0) == 0) device.name = line.substr(8);
+        else if (line.rfind("PARTNAME=", 0) == 0) device.partname = line.substr(9);
+    }
+    return device;
+}
+
+std::string find_block_device(const std::string& spec, const std::vector<BlockDevice>& devices) {
+    for (const auto& d : devices) {
+        if (d.name.empty()) continue;
+        if (spec.rfind("PARTLABEL=", 0) == 0 ? d.partname == spec.substr(10) : spec == "/dev/" + d.name) return d.name;
+    }
+    return "";
+}
+
+std::string describe_block_devices(const std::vector<BlockDevice>& devices) {
+    if (devices.empty()) return "none (is the disk driver, e.g. virtio_blk, loaded?)";
+    std::string out;
+    for (const auto& d : devices) {
+        if (!out.empty()) out += ", ";
+        out += d.name + (d.partname.empty() ? "" : " (" + d.partname + ")");
+    }
+    return out;
+}
+
+bool has_ext_magic(std::string_view head) {
+    return head.size() >= 1082 && static_cast<unsigned char>(head[1080]) == 0x53 &&
+           static_cast<unsigned char>(head[1081]) == 0xEF;
+}
+
+Result<void> run_early_boot() {
+    TRY(apply_mounts({
+        {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""},
+        {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""},
+        {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+        {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
+    }));
+    auto cmdline = TRY(sys::read_file("/proc/cmdline"));
+    auto params = TRY(parse_boot_parameters(cmdline));
+    TRY_CTX(load_listed_modules("/etc/berth/modules"), "load the initramfs modules");
+
+    auto root_device = TRY(wait_for_device(params.root, "root", params.rootwait_seconds));
+    TRY(sys::mkdir_p(kNewRoot));
+    TRY_CTX(sys::mount(root_device, kNewRoot, params.root_fstype, MS_RDONLY | MS_NODEV, ""),
+            "mount root " + root_device + " (" + params.root_fstype + ", from " + params.root + ")");
+    log::info("root: " + root_device + " (" + params.root + ", slot " + (params.slot.empty() ? "?" : params.slot) + ")");
+
+    // Without its state the host still boots (services that need /var fail visibly): a console
+    // message beats a hang, and the admin can still log in through a debug console.
+    auto state_device = wait_for_device(params.state, "state", params.rootwait_seconds);
+    auto state = state_device ? mount_state(*state_device) : Result<void>(fail(state_device.error()));
+    if (!state) {
+        log::error(state.error().describe() + "; /var is a tmpfs for this boot: nothing will persist");
+        TRY(sys::mount("tmpfs", kStateMount, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"));
+    }
+    // The slot we booted, for the machine role (updates write the other one).
+    TRY(sys::mkdir_p("/run/berth"));
+    TRY(sys::write_file("/run/berth/boot-slot", params.slot + "\n"));
+    return switch_root(params.init);
+}
+
+}  // namespace berth::pid1

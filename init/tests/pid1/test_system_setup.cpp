@@ -1,0 +1,36 @@
+// PID 1's system setup plans: module order from modules.dep and the host mounts.
+#include <catch2/catch.hpp>
+
+#include "berth/pid1/system_setup.hpp"
+
+using namespace berth::pid1;
+using Strings = std::vector<std::string>;
+
+TEST_CASE("modules load dependencies first, each once", "[unit][modules]") {
+    const std::string dep =
+        "kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko\n"
+        "kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_modern_dev.ko "
+        "kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko\n"
+        "kernel/drivers/virtio/virtio_ring.ko: kernel/drivers/virtio/virtio.ko\n"
+        "kernel/drivers/virtio/virtio.ko:\n"
+        "kernel/drivers/virtio/virtio_pci_modern_dev.ko:\n"
+        "kernel/fs/erofs/erofs.ko:\n";
+    auto order = module_load_order(dep, {"virtio_pci", "virtio-blk", "erofs"});
+    REQUIRE(order);
+    CHECK(*order == Strings{"kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_ring.ko",
+                            "kernel/drivers/virtio/virtio_pci_modern_dev.ko", "kernel/drivers/virtio/virtio_pci.ko",
+                            "kernel/drivers/block/virtio_blk.ko", "kernel/fs/erofs/erofs.ko"});
+    auto missing = module_load_order(dep, {"wireguard"});
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().describe() == "module 'wireguard' is not in modules.dep");
+}
+
+TEST_CASE("a machine mounts what a host needs; a test namespace only /proc", "[unit][mounts]") {
+    Strings targets;
+    for (const auto& step : host_mount_plan({.machine = true})) targets.push_back(step.target + ":" + step.type);
+    CHECK(targets == Strings{"/proc:proc", "/sys:sysfs", "/dev:devtmpfs", "/dev/pts:devpts", "/dev/shm:tmpfs",
+                             "/run:tmpfs", "/tmp:tmpfs", "/sys/fs/cgroup:cgroup2"});
+    auto test = host_mount_plan({.machine = false});
+    REQUIRE(test.size() == 1);
+    CHECK(test[0].target == "/proc");
+}

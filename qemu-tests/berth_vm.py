@@ -1,0 +1,189 @@
+"""Boots a Berth image under QEMU (TCG) the way a user does, and talks to it through the serial
+console (a file) and SSH into the admin container. Standard library only.
+
+    vm = VM(image_dir, work_dir, name="lifecycle", uefi=False, host_config=...)
+    vm.start(); vm.wait_console(r"all services ready"); vm.ssh("berthctl services")
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+class TestFailure(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_key(work_dir):
+    key = os.path.join(work_dir, "id_ed25519")
+    if not os.path.exists(key):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "qemu-tests", "-f", key], check=True)
+    with open(key + ".pub") as f:
+        return key, f.read().strip()
+
+
+class VM:
+    def __init__(self, image_dir, work_dir, name, uefi=False, host_config=None, cmdline_extra="",
+                 cmdline=None, memory=1024, disk=None):
+        self.image_dir = image_dir
+        self.dir = os.path.join(work_dir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.name = name
+        self.uefi = uefi
+        self.memory = memory
+        self.console_path = os.path.join(self.dir, "console.log")
+        self.key, self.public_key = make_key(work_dir)
+        self.port = free_port()
+        self.proc = None
+        self.disk = disk or os.path.join(self.dir, "disk.qcow2")
+        with open(os.path.join(image_dir, "cmdline")) as f:
+            base = f.read().strip()
+        self.cmdline = cmdline if cmdline is not None else (base + " " + cmdline_extra).strip()
+        self.host_config_path = None
+        if host_config is not None:
+            self.host_config_path = os.path.join(self.dir, "host.toml")
+            with open(self.host_config_path, "w") as f:
+                f.write(host_config)
+
+    # ---- lifecycle ----
+    def fresh_disk(self):
+        """A copy-on-write overlay of the built disk: every test starts from a first boot."""
+        if os.path.exists(self.disk):
+            os.unlink(self.disk)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+                        os.path.abspath(os.path.join(self.image_dir, "disk.qcow2")), self.disk], check=True)
+        vars_copy = os.path.join(self.dir, "OVMF_VARS.fd")
+        shutil.copyfile(OVMF_VARS, vars_copy)
+
+    def command(self):
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(self.memory), "-smp", "2",
+               "-display", "none", "-monitor", "none", "-serial", "file:" + self.console_path,
+               "-drive", "file=%s,if=virtio,format=qcow2,cache=writeback" % self.disk,
+               "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22" % self.port,
+               "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci"]
+        if self.uefi:
+            cmd += ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                    "-drive", "if=pflash,format=raw,file=" + os.path.join(self.dir, "OVMF_VARS.fd")]
+        else:
+            cmd += ["-kernel", os.path.join(self.image_dir, "vmlinuz"),
+                    "-initrd", os.path.join(self.image_dir, "initramfs.img"), "-append", self.cmdline]
+        if self.host_config_path:
+            cmd += ["-fw_cfg", "name=opt/berth/config,file=" + self.host_config_path]
+        return cmd
+
+    def start(self, no_reboot=False):
+        if not os.path.exists(self.disk):
+            self.fresh_disk()
+        if os.path.exists(self.console_path):
+            os.rename(self.console_path, self.console_path + ".%d" % int(time.time() * 1000))
+        cmd = self.command() + (["-no-reboot"] if no_reboot else [])
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.dir, "qemu.stderr"), "w"))
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("%s: QEMU still running after %d s" % (self.name, timeout))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    # ---- console ----
+    def console(self):
+        try:
+            with open(self.console_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_console(self, pattern, timeout=120, start=0):
+        """Waits for a regex in the console log (from offset `start`); returns the match."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while True:
+            text = self.console()
+            m = regex.search(text, start)
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                raise TestFailure("%s: QEMU exited (%s) before the console showed /%s/; console tail:\n%s"
+                                  % (self.name, self.proc.returncode, pattern, text[-3000:]))
+            if time.monotonic() > deadline:
+                raise TestFailure("%s: no /%s/ on the console after %d s; console tail:\n%s"
+                                  % (self.name, pattern, timeout, text[-3000:]))
+            time.sleep(0.2)
+
+    # ---- ssh into the admin container ----
+    def ssh_command(self, command):
+        return ["ssh", "-i", self.key, "-p", str(self.port), "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+                "-o", "ConnectTimeout=10", "root@127.0.0.1", command]
+
+    def ssh(self, command, check=True, timeout=60):
+        r = subprocess.run(self.ssh_command(command), capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise TestFailure("%s: ssh %r exited %d\nstdout: %s\nstderr: %s"
+                              % (self.name, command, r.returncode, r.stdout, r.stderr))
+        return r
+
+    def wait_ssh(self, timeout=180):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise TestFailure("%s: QEMU exited before SSH came up; console tail:\n%s" % (self.name, self.console()[-3000:]))
+            try:
+                last = self.ssh("true", check=False, timeout=20)
+                if last.returncode == 0:
+                    return
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(1)
+        raise TestFailure("%s: no SSH login after %d s (%s); console tail:\n%s"
+                          % (self.name, timeout, last.stderr.strip() if last else "", self.console()[-3000:]))
+
+    def services(self):
+        return json.loads(self.ssh("berthctl --json services").stdout)["services"]
+
+    def service(self, name):
+        for s in self.services():
+            if s["name"] == name:
+                return s
+        raise TestFailure("%s: no service %r in berthctl services" % (self.name, name))
+
+    def wait_services(self, names, state="ready", timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:
+            services = {s["name"]: s for s in self.services()}
+            missing = [n for n in names if services.get(n, {}).get("state") != state]
+            if not missing:
+                return services
+            if time.monotonic() > deadline:
+                raise TestFailure("%s: services not %s after %d s: %s\n%s" % (
+                    self.name, state, timeout, missing, json.dumps(services, indent=1)))
+            time.sleep(1)
+
+    def host_key_fingerprint(self):
+        r = subprocess.run(["ssh-keyscan", "-p", str(self.port), "-t", "ed25519", "127.0.0.1"],
+                           capture_output=True, text=True, timeout=30)
+        lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
+        if not lines:
+            raise TestFailure("%s: ssh-keyscan found no host key (%s)" % (self.name, r.stderr))
+        fp = subprocess.run(["ssh-keygen", "-lf", "-"], input=lines[0] + "\n", capture_output=True, text=True)
+        return fp.stdout.split()[1]

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""QEMU tests of the Berth image: boot it as a user does and check, for real, through SSH into the
+admin container and the serial console. Run by CTest (label qemu), one scenario per test:
+
+    run_qemu_tests.py --image-dir build/release/image --work-dir DIR SCENARIO
+
+Scenarios:
+  lifecycle   direct -kernel boot with a host config: services, isolation, cgroup limits,
+              kill -9 of sshd, logs and host key across a reboot, orderly poweroff
+  uefi        OVMF + systemd-boot: slot A boots, every service ready; boot time split
+  bad-root    a missing root partition: a clear console message and a reboot, no hang
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from berth_vm import VM, TestFailure  # noqa: E402
+
+DEFAULT_SERVICES = ["logd", "netd", "sshd", "ntpd"]
+
+# Test services given through the host config, as a user would add theirs.
+MEMHOG = '''
+[container]
+image = "admin"
+command = ["/bin/sh", "-c", "echo memhog starting; sleep 2; dd if=/dev/zero of=/dev/null bs=64M count=1; echo memhog survived"]
+[resources]
+memory = "16Mi"
+[restart]
+policy = "on-failure"
+delay = "1s"
+'''
+FORKBOMB = '''
+[container]
+image = "admin"
+command = ["/bin/sh", "-c", "n=0; while [ $n -lt 200 ]; do sleep 600 & n=$((n+1)); done 2>/dev/null; echo forkbomb running $(ls /proc | grep -c '^[0-9]') processes; exec sleep 600"]
+[resources]
+pids = 20
+'''
+BROKEN = '''
+[container]
+imagee = "admin"
+command = ["/bin/true"]
+'''
+
+checks_failed = []
+
+
+def check(name, condition, detail=""):
+    print("%s: %s%s" % ("PASS" if condition else "FAIL", name, "" if condition else " -- " + str(detail)), flush=True)
+    if not condition:
+        checks_failed.append(name)
+
+
+def host_config(vm, extra=""):
+    return ('hostname = "berth-test"\n[ssh]\nauthorized_keys = ["%s"]\n%s' % (vm.public_key, extra))
+
+
+def toml_string(text):
+    return "'''" + text + "'''"
+
+
+def state_partition_clean(vm):
+    """dumpe2fs of the state partition (read from the qcow2 overlay) after the VM is off."""
+    raw = os.path.join(vm.dir, "disk.raw")
+    subprocess.run(["qemu-img", "convert", "-O", "raw", vm.disk, raw], check=True)
+    table = subprocess.run(["sgdisk", "-p", raw], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"^\s*\d+\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s+\S+\s+state\s*$", table, re.M)
+    if not m:
+        raise TestFailure("no state partition in:\n" + table)
+    start, end = int(m.group(1)), int(m.group(2))
+    part = os.path.join(vm.dir, "state.img")
+    subprocess.run(["dd", "if=" + raw, "of=" + part, "bs=512", "skip=%d" % start, "count=%d" % (end - start + 1),
+                    "status=none"], check=True)
+    out = subprocess.run(["dumpe2fs", "-h", part], capture_output=True, text=True).stdout
+    os.unlink(raw)
+    os.unlink(part)
+    m = re.search(r"^Filesystem state:\s*(.+)$", out, re.M)
+    return m.group(1).strip() if m else "unknown: " + out[:300]
+
+
+def scenario_lifecycle(args):
+    vm = VM(args.image_dir, args.work_dir, "lifecycle")
+    extra = "[services]\nmemhog = %s\nforkbomb = %s\nbroken = %s\n" % (
+        toml_string(MEMHOG), toml_string(FORKBOMB), toml_string(BROKEN))
+    vm = VM(args.image_dir, args.work_dir, "lifecycle", host_config=host_config(vm, extra))
+    vm.fresh_disk()
+    vm.start()
+    try:
+        vm.wait_ssh()
+        services = vm.wait_services(DEFAULT_SERVICES)
+        check("every default service is ready", all(services[n]["state"] == "ready" for n in DEFAULT_SERVICES), services)
+        table = vm.ssh("berthctl services").stdout
+        print(table)
+        check("berthctl services shows the table", all(re.search(r"^%s\s+ready" % n, table, re.M) for n in DEFAULT_SERVICES), table)
+
+        # Isolation: each service its own pid namespace and cgroup.
+        pidns = {n: services[n].get("pid_namespace") for n in DEFAULT_SERVICES}
+        cgroups = {n: services[n].get("cgroup") for n in DEFAULT_SERVICES}
+        check("services run in separate pid namespaces", None not in pidns.values() and len(set(pidns.values())) == 4, pidns)
+        check("services run in their own cgroups", all(cgroups[n] == "/berth/" + n for n in DEFAULT_SERVICES), cgroups)
+        own = vm.ssh("cat /proc/1/cgroup; ls /proc | grep -c '^[0-9]'").stdout
+        check("the admin container sees only its own processes", int(own.split()[-1]) < 20, own)
+
+        # The host's hostname from the host config; the root is read-only.
+        status = json.loads(vm.ssh("berthctl --json status").stdout)
+        check("the host's root is read-only", status.get("root", {}).get("read_only") is True, status)
+        check("booted from slot A", status.get("boot_slot") == "a", status)
+        ro = vm.ssh("touch /usr/x", check=False)
+        check("the admin container's root is read-only", ro.returncode != 0 and "Read-only" in ro.stderr, ro.stderr)
+
+        # A bad extra manifest is reported; the host still boots with every other service.
+        broken = [s for s in vm.services() if s["name"] == "broken"]
+        check("a bad manifest from the host config is reported", broken and broken[0]["state"] == "invalid"
+              and "imagee" in (broken[0]["last_error"] or ""), broken)
+
+        # cgroup v2 limits: the memory hog is OOM-killed (only it) and restarted.
+        deadline = time.monotonic() + 90
+        memhog = vm.service("memhog")
+        while memhog["restarts"] < 1 and time.monotonic() < deadline:
+            time.sleep(2)
+            memhog = vm.service("memhog")
+        check("memory limit: the service is OOM-killed and restarted",
+              memhog["restarts"] >= 1 and (memhog["last_exit"] or {}).get("signal") == "KILL", memhog)
+        memlog = vm.ssh("berthctl logs memhog").stdout
+        check("memory limit: the hog never survived its allocation", "memhog survived" not in memlog, memlog)
+        kernel = vm.ssh("cat /var/log/berth/kernel.log 2>/dev/null || true").stdout
+        check("memory limit: the kernel logged a memory-cgroup OOM", "memory cgroup out of memory" in kernel.lower()
+              or "oom" in kernel.lower(), kernel[-2000:])
+        services = {s["name"]: s for s in vm.services()}
+        check("memory limit: the other services were not touched",
+              all(services[n]["state"] == "ready" and services[n]["restarts"] == 0 for n in DEFAULT_SERVICES), services)
+
+        deadline = time.monotonic() + 60
+        bomb = ""
+        while "forkbomb running" not in bomb and time.monotonic() < deadline:
+            time.sleep(2)
+            bomb = vm.ssh("berthctl logs forkbomb").stdout
+        m = re.search(r"forkbomb running (\d+) processes", bomb)
+        check("pids limit: a fork bomb is held at the limit", m and int(m.group(1)) <= 20, bomb)
+
+        # kill -9 of sshd: berth-init restarts it; we log in again.
+        before = vm.service("sshd")
+        fingerprint = vm.host_key_fingerprint()
+        vm.ssh("berthctl kill sshd KILL", check=False, timeout=20)
+        time.sleep(2)
+        vm.wait_ssh(timeout=120)
+        after = vm.wait_services(["sshd"])["sshd"]
+        check("kill -9 of sshd: restarted with a new pid", after["restarts"] == before["restarts"] + 1
+              and after["pid"] != before["pid"], (before, after))
+        check("kill -9 of sshd: the same host key after the restart", vm.host_key_fingerprint() == fingerprint)
+
+        # Logs survive a reboot; so does the SSH host key.
+        marker = "berth-marker-%d" % int(time.time())
+        vm.ssh("logger -t qemu-test %s" % marker)
+        time.sleep(2)
+        boot_id = vm.ssh("cat /proc/sys/kernel/random/boot_id").stdout.strip()
+        vm.ssh("berthctl reboot", check=False, timeout=20)
+        vm.wait_console(r"berth-init starting", timeout=180, start=len(vm.console()) - 10)
+        time.sleep(2)
+        vm.wait_ssh()
+        vm.wait_services(DEFAULT_SERVICES)
+        check("the machine rebooted", vm.ssh("cat /proc/sys/kernel/random/boot_id").stdout.strip() != boot_id)
+        logs = vm.ssh("cat /var/log/berth/syslog.log*").stdout
+        check("syslog from before the reboot is still there", marker in logs, logs[-1500:])
+        check("the SSH host key is the same after the reboot", vm.host_key_fingerprint() == fingerprint)
+
+        # Orderly poweroff: services stop, the state filesystem is clean for the next boot.
+        vm.ssh("berthctl poweroff", check=False, timeout=20)
+        code = vm.wait_exit(120)
+        console = vm.console()
+        check("poweroff: QEMU exited", code == 0, code)
+        check("poweroff: berth-init stopped the services", re.search(r"powering off", console) is not None, console[-2000:])
+        state = state_partition_clean(vm)
+        check("poweroff: the state filesystem is clean", state == "clean", state)
+    finally:
+        vm.kill()
+
+
+def scenario_uefi(args):
+    vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True)
+    vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True, host_config=host_config(vm))
+    vm.fresh_disk()
+    vm.start()
+    try:
+        vm.wait_ssh(timeout=240)
+        services = vm.wait_services(DEFAULT_SERVICES)
+        check("UEFI boot: every default service is ready", all(services[n]["state"] == "ready" for n in DEFAULT_SERVICES))
+        status = json.loads(vm.ssh("berthctl --json status").stdout)
+        check("UEFI boot: systemd-boot picked slot A", status.get("boot_slot") == "a", status)
+        print("console:\n" + vm.console()[-1500:])
+    finally:
+        vm.kill()
+
+
+def scenario_bad_root(args):
+    vm = VM(args.image_dir, args.work_dir, "bad-root")
+    vm = VM(args.image_dir, args.work_dir, "bad-root",
+            cmdline_extra="berth.rootwait=2",
+            cmdline=re.sub(r"root=\S+", "root=PARTLABEL=root-x", open(os.path.join(args.image_dir, "cmdline")).read().strip())
+            + " berth.rootwait=2")
+    vm.fresh_disk()
+    vm.start(no_reboot=True)
+    try:
+        m = vm.wait_console(r"early boot failed: (.*)", timeout=120)
+        check("a missing root partition is named on the console",
+              "root partition 'PARTLABEL=root-x' not found" in m.group(1) and "root-a" in m.group(1), m.group(0))
+        code = vm.wait_exit(60)
+        check("then the machine reboots (QEMU -no-reboot exits)", code == 0, code)
+    finally:
+        vm.kill()
+
+
+SCENARIOS = {"lifecycle": scenario_lifecycle, "uefi": scenario_uefi, "bad-root": scenario_bad_root}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image-dir", required=True)
+    parser.add_argument("--work-dir", required=True)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    args = parser.parse_args()
+    for f in ("disk.qcow2", "vmlinuz", "initramfs.img", "cmdline"):
+        if not os.path.exists(os.path.join(args.image_dir, f)):
+            print("missing %s/%s: build the image first (cmake --build build/release --target image)" % (args.image_dir, f))
+            return 2
+    os.makedirs(args.work_dir, exist_ok=True)
+    try:
+        SCENARIOS[args.scenario](args)
+    except TestFailure as e:
+        print("FAIL: %s" % e, flush=True)
+        checks_failed.append(args.scenario)
+    print("%s: %d check(s) failed" % (args.scenario, len(checks_failed)) if checks_failed else "%s: all checks passed" % args.scenario)
+    return 1 if checks_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
