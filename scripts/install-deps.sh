@@ -17,6 +17,8 @@ packages=(
   kmod systemd-boot-efi dosfstools mtools gdisk erofs-utils qemu-utils zstd
   # BusyBox and dropbear for the root image: Debian source packages built with musl (rootfs/)
   musl-tools dpkg-dev linux-libc-dev
+  # booting and testing the image: QEMU with UEFI firmware, SSH client, dumpe2fs
+  qemu-system-x86 ovmf openssh-client e2fsprogs
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: installs what it needs, builds the release (static) and the
-# debug (ASan/UBSan) trees, fuzzes the manifest parser for a minute, and runs every test:
-# unit, priv (root, namespaces, berth-init as PID 1), podman.
+# The README's test command: installs what it needs, builds the release (static) tree and the
+# bootable image, the debug (ASan/UBSan) tree, fuzzes the manifest parser for a minute, and runs
+# every test: unit, priv (root, namespaces, berth-init as PID 1), podman, qemu (the image booted
+# under QEMU and checked through SSH and the serial console).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ bash scripts/install-deps.sh
 
 cmake --preset release >/dev/null
 cmake --build --preset release
+cmake --build --preset release --target image
 cmake --preset debug >/dev/null
 cmake --build --preset debug --target runtime_unit_tests manifest_unit_tests supervisor_unit_tests \
   logd_unit_tests logd_integration_tests logd

@@ -28,6 +28,7 @@ int usage(int code) {
                  "  status | services\n"
                  "  logs [-f] [-n N] [--since TIME] SERVICE\n"
                  "  start | stop | restart | remove SERVICE\n"
+                 "  kill SERVICE [SIGNAL]    signal the main process (default TERM)\n"
                  "  add FILE.toml\n"
                  "  check [--images DIR] DIR...\n"
                  "                          validate manifests offline; with --images also resolve\n"
@@ -122,6 +123,10 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
     else if (cmd == "stop") request = control::StopRequest{TRY(want_service())};
     else if (cmd == "restart") request = control::RestartRequest{TRY(want_service())};
     else if (cmd == "remove") request = control::RemoveRequest{TRY(want_service())};
+    else if (cmd == "kill") {
+        if (args.size() < 2 || args.size() > 3) return berth::fail("kill: expected a service name and an optional signal");
+        request = control::KillRequest{args[1], args.size() == 3 ? args[2] : "TERM"};
+    }
     else if (cmd == "reboot") request = control::RebootRequest{};
     else if (cmd == "poweroff") request = control::PoweroffRequest{};
     else if (cmd == "add") {

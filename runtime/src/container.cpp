@@ -1,5 +1,6 @@
 #include "berth/runtime/container.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <thread>
@@ -68,6 +70,7 @@ struct LaunchParams {
     std::function<std::string(pid_t, Status)> state_for_hooks;
     int stdio[3] = {-1, -1, -1};
     std::string seccomp_cache_dir;
+    bool nonblocking = false;      // the caller polls the sync socket (berth-init's event loop)
 };
 
 constexpr const char* kDefaultSeccompCache = "/run/berth/.seccomp-cache";
@@ -77,71 +80,125 @@ Result<std::optional<seccomp::Program>> seccomp_program(const ContainerSpec& spe
     return std::optional<seccomp::Program>{TRY_CTX(seccomp::compile_cached(*spec.seccomp, cache_dir), "linux.seccomp")};
 }
 
-// Clones the container's init and walks it through setup until it waits for start.
-Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
-    auto [parent_end, child_end] = TRY(sys::socket_pair());
-    unsigned long flags = 0;
-    for (const auto& ns : spec.namespaces) {
-        if (!ns.path.empty() || ns.type == NamespaceType::Cgroup) continue;
-        flags |= static_cast<unsigned long>(namespace_clone_flag(ns.type));
-    }
-    const Namespace* pid_ns = spec.find_namespace(NamespaceType::Pid);
-    if (pid_ns && !pid_ns->path.empty()) {
-        // Affects only this process's future children, i.e. the container's init.
-        auto fd = TRY_CTX(sys::open(pid_ns->path, O_RDONLY), "linux.namespaces pid '" + pid_ns->path + "'");
-        TRY(sys::setns(fd.get(), CLONE_NEWPID, "linux.namespaces pid '" + pid_ns->path + "'"));
-    }
-    bool runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
-    auto program = TRY(seccomp_program(spec, params.seccomp_cache_dir));
+bool has_setup_hooks(const Hooks& hooks) {
+    return !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||
+           !hooks.start_container.empty();
+}
 
-    pid_t pid = TRY_CTX(sys::clone_process(flags), "create container process");
-    if (pid == 0) {
-        parent_end.reset();
-        detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
-                                params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]},
-                                program ? &*program : nullptr};
-        detail::container_init(ctx);
-    }
-    child_end.reset();
-    auto abort = [pid](Error error) -> Result<Launched> {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        return fail(std::move(error));
-    };
+// The parent's half of the launch protocol, as steps: begin() clones the container's init and
+// sends it `go`; step() handles one message from it (running prestart/createRuntime hooks when
+// asked) until the init reports `created`. Nothing here waits for the init, so a caller with an
+// event loop can have many launches in flight; launch() below drives one to the end, blocking.
+class LaunchSession {
+public:
+    enum class Step { Pending, Created };
 
-    const Namespace* user_ns = spec.find_namespace(NamespaceType::User);
-    if (user_ns && user_ns->path.empty()) {
-        std::string proc = "/proc/" + std::to_string(pid);
-        if (auto r = sys::write_existing(proc + "/uid_map", mapping_text(spec.uid_mappings)); !r)
-            return abort(r.error().wrap("linux.uidMappings"));
-        if (auto r = sys::write_existing(proc + "/gid_map", mapping_text(spec.gid_mappings)); !r)
-            return abort(r.error().wrap("linux.gidMappings"));
-    }
-    if (params.cgroup)
-        if (auto r = params.cgroup->add_process(pid); !r) return abort(r.error().wrap("join cgroup"));
+    // Fails only before the clone. A failure after it (uid/gid maps, joining the cgroup) kills
+    // the new process and is reported by the first step(), so the caller always learns the pid.
+    static Result<LaunchSession> begin(const ContainerSpec& spec, const LaunchParams& params) {
+        auto [parent_end, child_end] = TRY(sys::socket_pair());
+        unsigned long flags = 0;
+        for (const auto& ns : spec.namespaces) {
+            if (!ns.path.empty() || ns.type == NamespaceType::Cgroup) continue;
+            flags |= static_cast<unsigned long>(namespace_clone_flag(ns.type));
+        }
+        const Namespace* pid_ns = spec.find_namespace(NamespaceType::Pid);
+        if (pid_ns && !pid_ns->path.empty()) {
+            // Affects only this process's future children, i.e. the container's init.
+            auto fd = TRY_CTX(sys::open(pid_ns->path, O_RDONLY), "linux.namespaces pid '" + pid_ns->path + "'");
+            TRY(sys::setns(fd.get(), CLONE_NEWPID, "linux.namespaces pid '" + pid_ns->path + "'"));
+        }
+        bool runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
+        auto program = TRY(seccomp_program(spec, params.seccomp_cache_dir));
 
-    std::string state = params.state_for_hooks(pid, Status::Creating);
-    if (!send_message(parent_end.get(), std::string(detail::kGo) + state))
-        return abort(Error{errno, "start container process"});
-    for (;;) {
-        std::string message = receive_message(parent_end.get());
-        if (message == detail::kCreated) break;
+        pid_t pid = TRY_CTX(sys::clone_process(flags), "create container process");
+        if (pid == 0) {
+            parent_end.reset();
+            detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
+                                    params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]},
+                                    program ? &*program : nullptr};
+            detail::container_init(ctx);
+        }
+        child_end.reset();
+        LaunchSession session;
+        session.pid_ = pid;
+        session.channel_ = std::move(parent_end);
+        if (params.nonblocking) ::fcntl(session.channel_.get(), F_SETFL, O_NONBLOCK);
+        if (auto sent = session.start(spec, params); !sent) {
+            ::kill(pid, SIGKILL);
+            session.failure_ = std::move(sent).error();
+        }
+        return session;
+    }
+
+    Result<Step> step() {
+        if (failure_) {
+            Error error = std::move(*failure_);
+            failure_.reset();
+            return fail(std::move(error));
+        }
+        std::string message;
+        switch (detail::receive_message(channel_.get(), message)) {
+            case detail::Receive::Again: return Step::Pending;
+            case detail::Receive::Closed: return fail("container process exited during setup");
+            case detail::Receive::Message: break;
+        }
+        if (message == detail::kCreated) return Step::Created;
         if (message == detail::kRunHooks) {
-            auto hooks = run_hooks(spec.hooks.prestart, state, "prestart");
-            if (hooks) hooks = run_hooks(spec.hooks.create_runtime, state, "createRuntime");
-            if (!hooks) return abort(hooks.error());
-            send_message(parent_end.get(), detail::kHooksDone);
-            continue;
+            TRY(run_hooks(prestart_, state_, "prestart"));
+            TRY(run_hooks(create_runtime_, state_, "createRuntime"));
+            if (!send_message(channel_.get(), detail::kHooksDone)) return fail_sys("container process: send");
+            return Step::Pending;
         }
-        if (message.rfind(detail::kErrorPrefix, 0) == 0) {
-            ::waitpid(pid, nullptr, 0);
-            return fail(message.substr(std::strlen(detail::kErrorPrefix)));
+        if (message.rfind(detail::kErrorPrefix, 0) == 0) return fail(message.substr(std::strlen(detail::kErrorPrefix)));
+        return fail("container process: unexpected message during setup");
+    }
+
+    pid_t pid() const { return pid_; }
+    int fd() const { return channel_.get(); }
+    sys::UniqueFd take_channel() { return std::move(channel_); }
+    void close() { channel_.reset(); }
+
+private:
+    // Writes the uid/gid maps, moves the process into its cgroup and lets it go.
+    Result<void> start(const ContainerSpec& spec, const LaunchParams& params) {
+        const Namespace* user_ns = spec.find_namespace(NamespaceType::User);
+        if (user_ns && user_ns->path.empty()) {
+            std::string proc = "/proc/" + std::to_string(pid_);
+            TRY_CTX(sys::write_existing(proc + "/uid_map", mapping_text(spec.uid_mappings)), "linux.uidMappings");
+            TRY_CTX(sys::write_existing(proc + "/gid_map", mapping_text(spec.gid_mappings)), "linux.gidMappings");
         }
-        return abort(Error{0, "container process exited during setup"});
+        if (params.cgroup) TRY_CTX(params.cgroup->add_process(pid_), "join cgroup");
+        // The state JSON is only for hooks; without any, the init needs none.
+        if (has_setup_hooks(spec.hooks)) state_ = params.state_for_hooks(pid_, Status::Creating);
+        prestart_ = spec.hooks.prestart;
+        create_runtime_ = spec.hooks.create_runtime;
+        if (!send_message(channel_.get(), std::string(detail::kGo) + state_)) return fail_sys("start container process");
+        return {};
+    }
+
+    pid_t pid_ = 0;
+    sys::UniqueFd channel_;
+    std::optional<Error> failure_;
+    std::string state_;
+    std::vector<Hook> prestart_, create_runtime_;
+};
+
+// Clones the container's init and walks it through setup until it waits for start (blocking).
+Result<Launched> launch(const ContainerSpec& spec, const LaunchParams& params) {
+    LaunchSession session = TRY(LaunchSession::begin(spec, params));
+    for (;;) {
+        auto step = session.step();
+        if (!step) {
+            ::kill(session.pid(), SIGKILL);
+            ::waitpid(session.pid(), nullptr, 0);
+            return fail(std::move(step).error());
+        }
+        if (*step == LaunchSession::Step::Created) break;
     }
     Launched launched;
-    launched.pid = pid;
-    if (params.state_dir_fd < 0) launched.start_channel = std::move(parent_end);
+    launched.pid = session.pid();
+    if (params.state_dir_fd < 0) launched.start_channel = session.take_channel();
     return launched;
 }
 
@@ -149,6 +206,44 @@ Result<cgroups::HostCgroups> host_cgroups() {
     static std::optional<cgroups::HostCgroups> cached;
     if (!cached) cached = TRY(cgroups::detect_host());
     return *cached;
+}
+
+// A cgroup's directory in each hierarchy it was created in: the cgroup2 one and one per
+// mounted v1 hierarchy (co-mounted controllers share one; named hierarchies hold no
+// containers), as cgroups::Cgroup creates them.
+std::vector<std::string> cgroup_dirs(const cgroups::HostCgroups& host, const std::string& relative) {
+    std::vector<std::string> roots;
+    if (!host.unified_root.empty()) roots.push_back(host.unified_root);
+    for (const auto& [controller, root] : host.v1_roots)
+        if (controller.rfind("name=", 0) != 0 && std::find(roots.begin(), roots.end(), root) == roots.end())
+            roots.push_back(root);
+    for (auto& root : roots) root += relative;
+    return roots;
+}
+
+// `dir` and the cgroups nested below it (a container managing its own), deepest first.
+Result<void> add_tree_bottom_up(const std::string& dir, std::vector<std::string>& out) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+        if (errno == ENOENT) return {};
+        return fail_sys("read cgroup '" + dir + "'");
+    }
+    std::vector<std::string> children;
+    while (struct dirent* entry = ::readdir(d))
+        if (entry->d_type == DT_DIR && std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0)
+            children.push_back(dir + "/" + entry->d_name);
+    ::closedir(d);
+    for (const auto& child : children) TRY(add_tree_bottom_up(child, out));
+    out.push_back(dir);
+    return {};
+}
+
+// Whether any process is still in this one cgroup (not counting nested ones).
+Result<bool> cgroup_populated(const std::string& dir) {
+    auto procs = sys::read_file(dir + "/cgroup.procs");
+    if (!procs && procs.error().errnum == ENOENT) return false;  // removed meanwhile
+    if (!procs) return fail(std::move(procs).error());
+    return procs->find_first_of("0123456789") != std::string::npos;
 }
 
 Status status_of(const StateStore& store, const ContainerState& state) {
@@ -477,43 +572,101 @@ Result<RunResult> run_container(const Runtime& rt, const CreateOptions& opts, bo
     return RunResult{code};
 }
 
-Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& opts) {
-    TRY(validate_id(opts.id));
-    Spawned spawned;
+struct SpawnLaunch::State {
     std::optional<cgroups::Cgroup> cgroup;
+    std::string cgroup_path;
+    std::optional<LaunchSession> session;  // until the launch is over
+    bool process_gone = false;             // reaped by the caller: never signal the pid again
+    pid_t pid = 0;
+};
+
+SpawnLaunch::SpawnLaunch(std::unique_ptr<State> state) : state_(std::move(state)) {}
+SpawnLaunch::SpawnLaunch(SpawnLaunch&&) noexcept = default;
+SpawnLaunch& SpawnLaunch::operator=(SpawnLaunch&&) noexcept = default;
+SpawnLaunch::~SpawnLaunch() {
+    if (state_ && state_->session && !state_->process_gone) ::kill(state_->pid, SIGKILL);
+}
+
+Result<SpawnLaunch> SpawnLaunch::begin(const ContainerSpec& spec, const SpawnOptions& opts) {
+    TRY(validate_id(opts.id));
+    if (spec.process.terminal) return fail("process.terminal: services have no terminal");
+    auto state = std::make_unique<State>();
     auto host = TRY(host_cgroups());
     if (host.layout != cgroups::Layout::None) {
-        spawned.cgroup_path = TRY_CTX(cgroups::resolve_path(spec.cgroups_path, opts.id), "linux.cgroupsPath");
-        cgroup = TRY(cgroups::Cgroup::create(host, spawned.cgroup_path, spec.resources));
-        for (const auto& w : cgroup->warnings()) log::warning(opts.id + ": " + w);
+        state->cgroup_path = TRY_CTX(cgroups::resolve_path(spec.cgroups_path, opts.id), "linux.cgroupsPath");
+        state->cgroup = TRY(cgroups::Cgroup::create(host, state->cgroup_path, spec.resources));
+        for (const auto& w : state->cgroup->warnings()) log::warning(opts.id + ": " + w);
     } else if (spec.resources) {
         return fail("linux.resources: no cgroup filesystem is mounted, so limits cannot be applied");
     }
-    if (spec.process.terminal) return fail("process.terminal: services have no terminal");
-    ContainerState state;
-    state.id = opts.id;
-    state.rootfs = spec.root_path;
     LaunchParams params;
     params.id = opts.id;
-    params.cgroup = cgroup ? &*cgroup : nullptr;
+    params.cgroup = state->cgroup ? &*state->cgroup : nullptr;
     params.seccomp_cache_dir = kDefaultSeccompCache;
-    params.state_for_hooks = [&state](pid_t pid, Status status) {
-        ContainerState s = state;
+    params.nonblocking = true;
+    params.state_for_hooks = [&spec, &opts](pid_t pid, Status status) {
+        ContainerState s;
+        s.id = opts.id;
+        s.rootfs = spec.root_path;
         s.pid = pid;
         return state_json(s, status);
     };
     for (int i = 0; i < 3; ++i) params.stdio[i] = opts.stdio[i];
-    auto launched = launch(spec, params);
-    if (!launched) {
-        if (cgroup) (void)cgroup->destroy();
-        return fail(launched.error());
+    auto session = LaunchSession::begin(spec, params);
+    if (!session) {
+        // Nothing was cloned: the cgroup is empty and goes at once.
+        if (state->cgroup) (void)state->cgroup->destroy();
+        return fail(std::move(session).error());
     }
-    if (!send_message(launched->start_channel.get(), detail::kStart)) {
-        ::kill(launched->pid, SIGKILL);
-        return fail_sys("start container '" + opts.id + "'");
+    state->pid = session->pid();
+    state->session.emplace(std::move(*session));
+    return SpawnLaunch(std::move(state));
+}
+
+int SpawnLaunch::fd() const { return state_->session ? state_->session->fd() : -1; }
+pid_t SpawnLaunch::pid() const { return state_->pid; }
+const std::string& SpawnLaunch::cgroup_path() const { return state_->cgroup_path; }
+
+Result<SpawnLaunch::Progress> SpawnLaunch::advance() {
+    if (!state_->session) return fail("container launch already finished");
+    auto step = state_->session->step();
+    if (step && *step == LaunchSession::Step::Pending) return Progress::Pending;
+    if (step && !send_message(state_->session->fd(), detail::kStart)) step = fail_sys("start container process");
+    state_->session.reset();
+    if (!step) {
+        if (!state_->process_gone) ::kill(state_->pid, SIGKILL);
+        return fail(std::move(step).error());
     }
-    spawned.pid = launched->pid;
-    return spawned;
+    return Progress::Started;
+}
+
+Error SpawnLaunch::exited(int wait_status) {
+    state_->process_gone = true;
+    if (!state_->session) return Error{0, "container launch already finished"};
+    // The init reports its own failure before it exits; that message names the cause.
+    std::string message;
+    bool reported = detail::receive_message(state_->session->fd(), message) == detail::Receive::Message &&
+                    message.rfind(detail::kErrorPrefix, 0) == 0;
+    state_->session.reset();
+    if (reported) return Error{0, message.substr(std::strlen(detail::kErrorPrefix))};
+    std::string how = WIFSIGNALED(wait_status) ? "killed by signal " + std::to_string(WTERMSIG(wait_status))
+                                               : "exit code " + std::to_string(WEXITSTATUS(wait_status));
+    return Error{0, "container process exited during setup (" + how + ")"};
+}
+
+Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& opts) {
+    SpawnLaunch launch = TRY(SpawnLaunch::begin(spec, opts));
+    for (;;) {
+        struct pollfd p{launch.fd(), POLLIN, 0};
+        if (::poll(&p, 1, -1) < 0 && errno != EINTR) return fail_sys("poll");
+        auto progress = launch.advance();
+        if (!progress) {
+            ::waitpid(launch.pid(), nullptr, 0);
+            if (!launch.cgroup_path().empty()) (void)remove_cgroup(launch.cgroup_path());
+            return fail(std::move(progress).error());
+        }
+        if (*progress == SpawnLaunch::Progress::Started) return Spawned{launch.pid(), launch.cgroup_path()};
+    }
 }
 
 Result<void> signal_cgroup(const std::string& cgroup_path, int signal) {
@@ -524,6 +677,25 @@ Result<void> signal_cgroup(const std::string& cgroup_path, int signal) {
 Result<void> remove_cgroup(const std::string& cgroup_path) {
     auto host = TRY(host_cgroups());
     return cgroups::Cgroup::open(host, cgroup_path).destroy();
+}
+
+Result<bool> try_remove_cgroup(const std::string& cgroup_path) {
+    auto host = TRY(host_cgroups());
+    std::vector<std::string> dirs;
+    for (const auto& top : cgroup_dirs(host, cgroup_path)) TRY(add_tree_bottom_up(top, dirs));
+    for (const auto& dir : dirs) {
+        if (!TRY(cgroup_populated(dir))) continue;
+        // Stragglers (a service's own children): kill them and look again next time.
+        TRY(cgroups::Cgroup::open(host, cgroup_path).kill_all(SIGKILL));
+        return false;
+    }
+    for (const auto& dir : dirs) {
+        auto removed = sys::rmdir(dir);
+        if (removed || removed.error().errnum == ENOENT) continue;
+        if (removed.error().errnum == EBUSY) return false;  // the kernel is still releasing the dead
+        return fail(std::move(removed).error().wrap("remove cgroup '" + cgroup_path + "'"));
+    }
+    return true;
 }
 
 Result<void> kill_container(const Runtime& rt, const std::string& id, int signal, bool all) {

@@ -26,15 +26,26 @@ bool send_message(int fd, const std::string& message) {
     return ::send(fd, message.data(), message.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(message.size());
 }
 
-std::string receive_message(int fd) {
-    std::string buf(65536, '\0');
+Receive receive_message(int fd, std::string& message) {
     for (;;) {
-        ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+        // Peeking with MSG_TRUNC gives the message's whole length, so the buffer fits it exactly.
+        char first;
+        ssize_t length = ::recv(fd, &first, 1, MSG_PEEK | MSG_TRUNC);
+        if (length < 0 && errno == EINTR) continue;
+        if (length < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Receive::Again;
+        if (length <= 0) return Receive::Closed;
+        message.resize(static_cast<size_t>(length));
+        ssize_t n = ::recv(fd, message.data(), message.size(), 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return {};
-        buf.resize(static_cast<size_t>(n));
-        return buf;
+        if (n <= 0) return Receive::Closed;
+        message.resize(static_cast<size_t>(n));
+        return Receive::Message;
     }
+}
+
+std::string receive_message(int fd) {
+    std::string message;
+    return receive_message(fd, message) == Receive::Message ? message : std::string();
 }
 
 namespace {

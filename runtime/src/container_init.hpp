@@ -43,8 +43,10 @@ struct ExecContext {
 // Second stage of exec: already inside the container's namespaces.
 [[noreturn]] void exec_init(const ExecContext& ctx);
 
-// Blocking helpers on the SOCK_SEQPACKET sync socket.
+// Helpers on the SOCK_SEQPACKET sync socket (messages are never empty).
 bool send_message(int fd, const std::string& message);
-std::string receive_message(int fd);  // "" on EOF or error
+std::string receive_message(int fd);  // blocking; "" on EOF or error
+enum class Receive { Message, Again /* non-blocking socket, nothing yet */, Closed /* EOF or error */ };
+Receive receive_message(int fd, std::string& message);  // one message, sized to fit
 
 }  // namespace berth::runtime::detail

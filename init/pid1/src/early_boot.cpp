@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <sstream>
 #include <thread>
@@ -202,6 +203,12 @@ Result<void> run_early_boot() {
         {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
         {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
     }));
+    // Userspace starts here: the boot-time figure ("all services ready") is measured from it.
+    struct timespec started{};
+    ::clock_gettime(CLOCK_BOOTTIME, &started);
+    TRY(sys::mkdir_p("/run/berth"));
+    TRY(sys::write_file("/run/berth/userspace-start",
+                        std::to_string(started.tv_sec) + "." + std::to_string(started.tv_nsec / 1000000 + 1000).substr(1) + "\n"));
     auto cmdline = TRY(sys::read_file("/proc/cmdline"));
     auto params = TRY(parse_boot_parameters(cmdline));
     TRY_CTX(load_listed_modules("/etc/berth/modules"), "load the initramfs modules");
@@ -221,7 +228,6 @@ Result<void> run_early_boot() {
         TRY(sys::mount("tmpfs", kStateMount, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"));
     }
     // The slot we booted, for the machine role (updates write the other one).
-    TRY(sys::mkdir_p("/run/berth"));
     TRY(sys::write_file("/run/berth/boot-slot", params.slot + "\n"));
     return switch_root(params.init);
 }

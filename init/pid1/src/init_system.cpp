@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/statvfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "berth/log.hpp"
@@ -79,6 +82,8 @@ struct InitSystem::Impl {
     supervisor::LogRing system_log{64 * 1024};  // berth-init's own events
     PowerAction power = PowerAction::None;
     bool done = false;
+    bool boot_settled = false;                  // the "boot: all services ready" line is written once
+    std::optional<double> boot_ready_seconds;   // CLOCK_BOOTTIME when every service was first ready
     // Forwarding to logd: the connection, and per ring the last record logd has.
     sys::UniqueFd logd;
     std::map<std::string, uint64_t> forwarded;
@@ -498,6 +503,17 @@ struct InitSystem::Impl {
 
     nlohmann::json services_payload_with_invalid() {
         nlohmann::json payload = control::services_payload(super->statuses(Clock::now()));
+        // What the kernel says about each running service: its pid namespace and cgroup.
+        for (auto& service : payload["services"]) {
+            if (!service["pid"].is_number()) continue;
+            std::string proc = "/proc/" + std::to_string(service["pid"].get<int>());
+            char link[64] = {};
+            if (::readlink((proc + "/ns/pid").c_str(), link, sizeof link - 1) > 0) service["pid_namespace"] = link;
+            if (auto cgroup = sys::read_file(proc + "/cgroup")) {
+                auto at = cgroup->rfind("0::");
+                if (at != std::string::npos) service["cgroup"] = cgroup->substr(at + 3, cgroup->find('\n', at) - at - 3);
+            }
+        }
         for (const auto& d : invalid)
             payload["services"].push_back({{"name", d.service}, {"state", "invalid"}, {"pid", nullptr},
                                            {"uptime_seconds", nullptr}, {"restarts", 0}, {"health", "none"},
@@ -521,6 +537,11 @@ struct InitSystem::Impl {
                 if constexpr (std::is_same_v<T, control::StatusRequest>) {
                     auto payload = control::status_payload(super->statuses(now), super->shutting_down());
                     payload["invalid"] = invalid.size();
+                    struct statvfs root{};
+                    if (::statvfs("/", &root) == 0) payload["root"] = {{"read_only", (root.f_flag & ST_RDONLY) != 0}};
+                    if (auto slot = sys::read_file(options.run_dir + "/berth/boot-slot"))
+                        payload["boot_slot"] = slot->substr(0, slot->find('\n'));
+                    if (boot_ready_seconds) payload["boot_ready_seconds"] = *boot_ready_seconds;
                     return control::ok_response(payload);
                 } else if constexpr (std::is_same_v<T, control::ServicesRequest>) {
                     return control::ok_response(services_payload_with_invalid());
@@ -546,6 +567,8 @@ struct InitSystem::Impl {
                     auto r = super->remove_service(req.service, now);
                     if (r) ::unlink((options.runtime_services_dir + "/" + req.service + ".toml").c_str());
                     return user_result(std::move(r));
+                } else if constexpr (std::is_same_v<T, control::KillRequest>) {
+                    return kill_service(req);
                 } else if constexpr (std::is_same_v<T, control::RebootRequest>) {
                     begin_shutdown(PowerAction::Reboot);
                     return control::ok_response();
@@ -555,6 +578,17 @@ struct InitSystem::Impl {
                 }
             },
             *request);
+    }
+
+    std::string kill_service(const control::KillRequest& req) {
+        ServiceRuntime* s = find(req.service);
+        if (!s) return control::error_response("no service named '" + req.service + "'");
+        auto signal = runtime::parse_signal(req.signal);
+        if (!signal) return control::error_response("request.signal: " + signal.error().describe());
+        if (s->pid <= 0) return control::error_response("service '" + req.service + "' is not running");
+        if (::kill(s->pid, *signal) < 0) return control::error_response("kill '" + req.service + "': " + std::strerror(errno));
+        note(req.service, supervisor::LogLevel::Info, "sent signal " + req.signal + " on request");
+        return control::ok_response();
     }
 
     std::string add_service(const control::AddRequest& req) {
@@ -606,8 +640,38 @@ struct InitSystem::Impl {
             for (int i = 0; i < n; ++i) dispatch(events[i]);
             perform(super->tick(Clock::now()));
             connect_logd();
+            if (!boot_settled) note_boot_settled();
         }
         return power == PowerAction::None ? PowerAction::Poweroff : power;
+    }
+
+    // Once, when every service has come up (or given up) after boot: the boot-time figure, read
+    // from CLOCK_BOOTTIME (since the kernel started) and the initramfs's start mark.
+    void note_boot_settled() {
+        auto statuses = super->statuses(Clock::now());
+        std::vector<std::string> not_ready;
+        for (const auto& st : statuses) {
+            using S = supervisor::ServiceState;
+            if (st.state == S::Waiting || st.state == S::Starting || st.state == S::Running)
+                return;  // still coming up (a service in back-off has failed once: settled, not ready)
+            if (st.state != S::Ready && st.state != S::Exited) not_ready.push_back(st.name);
+        }
+        boot_settled = true;
+        struct timespec now{};
+        ::clock_gettime(CLOCK_BOOTTIME, &now);
+        double at = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+        double userspace = at;
+        if (auto mark = sys::read_file(options.run_dir + "/berth/userspace-start")) userspace = at - std::atof(mark->c_str());
+        char figures[96];
+        std::snprintf(figures, sizeof figures, " at %.3f s (userspace %.3f s)", at, userspace);
+        if (not_ready.empty()) {
+            boot_ready_seconds = at;
+            note("", supervisor::LogLevel::Info, "boot: all " + std::to_string(statuses.size()) + " services ready" + figures);
+        } else {
+            std::string names;
+            for (const auto& n : not_ready) names += (names.empty() ? "" : ", ") + n;
+            note("", supervisor::LogLevel::Warning, "boot: settled" + std::string(figures) + " with services not ready: " + names);
+        }
     }
 
     void dispatch(const struct epoll_event& ev) {
@@ -713,7 +777,10 @@ void finish_shutdown(const InitOptions& options, PowerAction action) {
     if (!options.machine) return;
     // Remount read-only what we cannot unmount (the root), so the next boot finds it clean.
     for (const char* target : {"/sys/fs/cgroup", "/dev/shm", "/dev/pts", "/run"}) ::umount2(target, MNT_DETACH);
-    ::mount(nullptr, "/var/lib/berth", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
+    // The state partition: unmounted when nothing holds it, else read-only; either way its
+    // filesystem is marked clean for the next boot.
+    ::umount2("/efi", 0);
+    if (::umount2("/var", 0) != 0) ::mount(nullptr, "/var", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
     ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
     ::sync();
     ::reboot(action == PowerAction::Reboot ? RB_AUTOBOOT : RB_POWER_OFF);

@@ -12,7 +12,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kCommandList = "status, services, logs, start, stop, restart, add, remove, reboot, poweroff";
+constexpr const char* kCommandList = "status, services, logs, start, stop, restart, add, remove, kill, reboot, poweroff";
 
 // Fields each command accepts besides "cmd".
 const std::map<std::string, std::vector<std::string>, std::less<>>& command_fields() {
@@ -25,6 +25,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& command_fiel
         {"restart", {"service"}},
         {"add", {"manifest_path", "manifest", "name"}},
         {"remove", {"service"}},
+        {"kill", {"service", "signal"}},
         {"reboot", {}},
         {"poweroff", {}},
     };
@@ -133,6 +134,7 @@ struct ToJson {
         return {{"cmd", "add"}, {"manifest", r.manifest}, {"name", r.name}};
     }
     json operator()(const RemoveRequest& r) const { return {{"cmd", "remove"}, {"service", r.service}}; }
+    json operator()(const KillRequest& r) const { return {{"cmd", "kill"}, {"service", r.service}, {"signal", r.signal}}; }
     json operator()(const RebootRequest&) const { return {{"cmd", "reboot"}}; }
     json operator()(const PoweroffRequest&) const { return {{"cmd", "poweroff"}}; }
 };
@@ -163,6 +165,15 @@ Result<Request> parse_request(std::string_view line) {
     if (cmd == "restart") return parse_service_request<RestartRequest>(request);
     if (cmd == "add") return parse_add(request);
     if (cmd == "remove") return parse_service_request<RemoveRequest>(request);
+    if (cmd == "kill") {
+        KillRequest kill{TRY(service_name_field(request, "service"))};
+        if (auto signal = request.find("signal"); signal != request.end()) {
+            if (!signal->is_string() || signal->get<std::string>().empty())
+                return field_error("signal", "expected a signal name or number as a string (\"KILL\", \"9\")");
+            kill.signal = signal->get<std::string>();
+        }
+        return kill;
+    }
     if (cmd == "reboot") return RebootRequest{};
     return PoweroffRequest{};
 }

@@ -36,6 +36,8 @@ TEST_CASE("every command parses", "[protocol]") {
     CHECK(parsed_as<StopRequest>(R"({"cmd":"stop","service":"sshd"})").service == "sshd");
     CHECK(parsed_as<RestartRequest>(R"({"cmd":"restart","service":"ntp-d"})").service == "ntp-d");
     CHECK(parsed_as<RemoveRequest>(R"({"cmd":"remove","service":"x"})").service == "x");
+    CHECK(parsed_as<KillRequest>(R"({"cmd":"kill","service":"sshd","signal":"KILL"})") == KillRequest{"sshd", "KILL"});
+    CHECK(parsed_as<KillRequest>(R"({"cmd":"kill","service":"sshd"})").signal == "TERM");
     parsed_as<RebootRequest>(R"({"cmd":"reboot"})");
     parsed_as<PoweroffRequest>(R"( {"cmd":"poweroff"} )");
 
@@ -75,11 +77,13 @@ TEST_CASE("malformed requests are refused with a message naming the field", "[pr
     CHECK(error_of("{\"cmd\":") == "request: invalid JSON at byte 8");
     CHECK(error_of("[1,2]") == "request: expected a JSON object");
     CHECK(error_of("{}") ==
-          "request.cmd: missing (one of: status, services, logs, start, stop, restart, add, remove, reboot, poweroff)");
+          "request.cmd: missing (one of: status, services, logs, start, stop, restart, add, remove, kill, reboot, poweroff)");
     CHECK(error_of(R"({"cmd":7})") == "request.cmd: expected a string");
     CHECK(error_of(R"({"cmd":"halt"})") ==
-          "request.cmd: unknown command 'halt' (one of: status, services, logs, start, stop, restart, add, remove, "
+          "request.cmd: unknown command 'halt' (one of: status, services, logs, start, stop, restart, add, remove, kill, "
           "reboot, poweroff)");
+    CHECK(error_of(R"({"cmd":"kill","service":"a","signal":9})") ==
+          "request.signal: expected a signal name or number as a string (\"KILL\", \"9\")");
     CHECK(error_of(R"({"cmd":"status","verbose":true})") == "request.verbose: unknown field for cmd 'status'");
     CHECK(error_of(R"({"cmd":"start","service":"a","lines":3})") == "request.lines: unknown field for cmd 'start'");
 
@@ -131,6 +135,7 @@ TEST_CASE("request_line writes what parse_request reads", "[protocol]") {
         AddRequest{"/srv/x.toml", "", ""},
         AddRequest{"", "image = \"busybox\"\n", "x"},
         RemoveRequest{"d"},
+        KillRequest{"e", "9"},
         RebootRequest{},
         PoweroffRequest{},
     };

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,8 +70,8 @@ struct ExecOptions {
 Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Process& process,
                               const ExecOptions& opts);
 
-// In-process use by berth-init: starts a container from a plan at once, without the
-// state store or an exec FIFO. The caller is the parent of the returned process and reaps it.
+// In-process use by berth-init: starts a container from a plan, without the state store or
+// an exec FIFO. The caller is the parent of the container's process and reaps it.
 struct SpawnOptions {
     std::string id;                   // names the cgroup when the spec has no cgroupsPath
     int stdio[3] = {-1, -1, -1};      // fds to become the process's stdin/stdout/stderr; -1: inherit
@@ -79,11 +80,53 @@ struct Spawned {
     pid_t pid = 0;
     std::string cgroup_path;          // relative to the hierarchy roots; empty without cgroups
 };
+
+// A container being started without blocking its caller. begin() creates the cgroup (limits
+// in place before any container code runs), clones the container's init and sends it on; the
+// init then sets itself up (namespaces, mounts, pivot_root, capabilities, seccomp) on its own,
+// so an event loop can have many containers setting up at once. The caller watches fd() and
+// calls advance() whenever it is readable (spurious calls are harmless): advance() answers the
+// init (prestart/createRuntime hooks run synchronously, when the spec has any) and, once the
+// init reports `created`, releases it to exec the process: Started.
+// pid() is the caller's child from begin() on: the caller reaps it, also after a failure; if it
+// reaps it before Started, it calls exited(). After a failure (or Started and a later exit) the
+// cgroup is the caller's to remove (try_remove_cgroup).
+class SpawnLaunch {
+public:
+    enum class Progress { Pending, Started };
+
+    static Result<SpawnLaunch> begin(const ContainerSpec& spec, const SpawnOptions& opts);
+    SpawnLaunch(SpawnLaunch&&) noexcept;
+    SpawnLaunch& operator=(SpawnLaunch&&) noexcept;
+    ~SpawnLaunch();  // before Started: kills the process (unless exited() said it is gone)
+
+    int fd() const;  // the sync socket (non-blocking); -1 once the launch is over
+    pid_t pid() const;
+    const std::string& cgroup_path() const;  // empty without cgroups
+
+    // An error ends the launch and kills the process.
+    Result<Progress> advance();
+    // The caller reaped pid() before Started: ends the launch, returns why it failed (the
+    // init's own error report when it sent one).
+    Error exited(int wait_status);
+
+    struct State;
+
+private:
+    explicit SpawnLaunch(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+// SpawnLaunch driven to the end, blocking; on failure the process is reaped and the cgroup removed.
 Result<Spawned> spawn_container(const ContainerSpec& spec, const SpawnOptions& opts);
 // Signals every process in a spawned container's cgroup (the whole service, not just its first process).
 Result<void> signal_cgroup(const std::string& cgroup_path, int signal);
-// Removes a spawned container's cgroup once its processes are gone (kills stragglers).
+// Removes a spawned container's cgroup once its processes are gone (kills stragglers). Blocks
+// while they die and while the kernel still holds the cgroup (EBUSY), up to ~2.5 s.
 Result<void> remove_cgroup(const std::string& cgroup_path);
+// One attempt at remove_cgroup that never waits: true once the cgroup is gone; false while
+// processes remain (they are sent SIGKILL) or the kernel still holds it: try again a little later.
+Result<bool> try_remove_cgroup(const std::string& cgroup_path);
 
 // Starts `process` in the namespaces and cgroup of a spawned container whose first process is
 // `pid` (berth-init's exec probes). Returns once it runs; it is the caller's child to reap.

@@ -59,6 +59,13 @@ struct RemoveRequest {
     std::string service;
     bool operator==(const RemoveRequest&) const = default;
 };
+// Sends a signal to the service's main process (as `kill`; the supervisor then sees the exit
+// and applies the restart policy). signal: a name ("KILL", "SIGTERM") or a number.
+struct KillRequest {
+    std::string service;
+    std::string signal = "TERM";
+    bool operator==(const KillRequest&) const = default;
+};
 struct RebootRequest {
     bool operator==(const RebootRequest&) const = default;
 };
@@ -67,7 +74,7 @@ struct PoweroffRequest {
 };
 
 using Request = std::variant<StatusRequest, ServicesRequest, LogsRequest, StartRequest, StopRequest, RestartRequest,
-                             AddRequest, RemoveRequest, RebootRequest, PoweroffRequest>;
+                             AddRequest, RemoveRequest, KillRequest, RebootRequest, PoweroffRequest>;
 
 // Server side: strict. Unknown cmd, a missing, extra or mistyped field is an error naming the
 // field ("request.lines: expected a positive integer").
