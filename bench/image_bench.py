@@ -37,7 +37,10 @@ def erofs_size_without_modules(tree):
 
 
 def one_boot(image_dir, work, uefi, index):
-    vm = VM(image_dir, work, "%s-%d" % ("uefi" if uefi else "direct", index), uefi=uefi)
+    name = "%s-%d" % ("uefi" if uefi else "direct", index)
+    key_holder = VM(image_dir, work, name, uefi=uefi)
+    config = 'hostname = "bench"\n[ssh]\nauthorized_keys = ["%s"]\n' % key_holder.public_key
+    vm = VM(image_dir, work, name, uefi=uefi, host_config=config)
     vm.fresh_disk()
     # A second, later boot is the steady state: the first one formats the state partition.
     results = []
@@ -50,7 +53,10 @@ def one_boot(image_dir, work, uefi, index):
         kernel = float(kernel_m.group(1)) if kernel_m else ready_at - userspace
         results.append({"firmware": max(0.0, host_elapsed - ready_at), "kernel": kernel, "userspace": userspace,
                         "total": host_elapsed, "services": int(m.group(1))})
-        vm.kill()
+        # An orderly poweroff between boots, as a user would.
+        vm.wait_ssh()
+        vm.ssh("berthctl poweroff", check=False, timeout=20)
+        vm.wait_exit(120)
     return results
 
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # berth-init benchmarks, in one run:
-#  1. idle RSS of berth-init supervising 10 services (target <= 1.5 MiB);
+#  1. idle RSS of berth-init supervising 10 services (target <= 1.5 MiB), with its smaps breakdown;
 #  2. time from berth-init's start to 50 busybox services ready, against
 #  3. 50 containers started one by one with `berth run --detach` in a shell loop
 #     (target: berth-init <= 0.5x the loop: it needs no process per start).
+# Each of the RUNS rounds (default 3) measures all three, 2 and 3 back to back, so that load
+# from other work on the machine hits both alike; the report gives the medians.
 #
 #   bash bench/init_bench.sh [BUILD_DIR] [OUT.md]        (as root; default build/release)
 set -euo pipefail
@@ -11,6 +13,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(readlink -f "${1:-$REPO/build/release}")
 OUT_FILE=${2:-}
+RUNS=${RUNS:-3}
 INIT=$BUILD/init/cli/berth-init
 CTL=$BUILD/init/cli/berthctl
 BERTH=$BUILD/runtime/berth
@@ -35,6 +38,7 @@ echo 'root:x:0:0:root:/root:/bin/sh' > "$IMG/etc/passwd"
 echo 'root:x:0:' > "$IMG/etc/group"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 make_services() {  # DIR COUNT
     mkdir -p "$1"
@@ -66,40 +70,76 @@ stop_init() {  # SOCKET
     INIT_PID=
 }
 
-# 1. Idle RSS with 10 services.
+# Resident KiB per mapping kind of a process: text (file-backed, executable), other file-backed,
+# heap, stack, other anonymous. Plus the Anonymous total.
+smaps_breakdown() {  # PID
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { perms = $2; name = $6; next }
+         /^Rss:/ {
+             if (name == "[heap]") kind = "heap"
+             else if (name == "[stack]") kind = "stack"
+             else if (name ~ /^\// && perms ~ /x/) kind = "text"
+             else if (name ~ /^\//) kind = "file data"
+             else kind = "anon other"
+             kb[kind] += $2
+         }
+         /^Anonymous:/ { anon += $2 }
+         END { printf "text %d, file data %d, heap %d, stack %d, other anon %d (anonymous in all: %d)",
+                      kb["text"], kb["file data"], kb["heap"], kb["stack"], kb["anon other"], anon }' "/proc/$1/smaps"
+}
+
 make_services "$TMP/s10" 10
-start_init "$TMP/s10" "$TMP/c10.sock"
-until [[ $(ready_count "$TMP/c10.sock") -eq 10 ]]; do sleep 0.05; done
-sleep 2
-RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$INIT_PID/status")
-stop_init "$TMP/c10.sock"
-
-# 2. berth-init: start to 50 services ready.
 make_services "$TMP/s50" 50
-t0=$(now_ms)
-start_init "$TMP/s50" "$TMP/c50.sock"
-until [[ $(ready_count "$TMP/c50.sock") -eq 50 ]]; do sleep 0.01; done
-INIT_MS=$(( $(now_ms) - t0 ))
-stop_init "$TMP/c50.sock"
-
-# 3. The same 50 containers, one `berth run --detach` each.
 mkdir -p "$TMP/bundle"
 "$BERTH" spec --bundle "$TMP/bundle"
-sed -i 's#"path": "rootfs"#"path": "'"$IMG"'"#; s#"sh"#"/bin/sleep", "1000"#; s#"readonly": true#"readonly": true#' "$TMP/bundle/config.json"
-t0=$(now_ms)
-for i in $(seq 1 50); do "$BERTH" --root "$TMP/state" run --detach --bundle "$TMP/bundle" "loop$i" >/dev/null; done
-LOOP_MS=$(( $(now_ms) - t0 ))
+sed -i 's#"path": "rootfs"#"path": "'"$IMG"'"#; s#"sh"#"/bin/sleep", "1000"#' "$TMP/bundle/config.json"
 
-RATIO=$(awk -v a="$INIT_MS" -v b="$LOOP_MS" 'BEGIN { printf "%.2f", a / b }')
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+RSS_LIST=() INIT_LIST=() LOOP_LIST=() RATIO_LIST=()
+for run in $(seq 1 "$RUNS"); do
+    # 1. Idle RSS with 10 services.
+    start_init "$TMP/s10" "$TMP/c10.sock"
+    until [[ $(ready_count "$TMP/c10.sock") -eq 10 ]]; do sleep 0.05; done
+    sleep 2
+    RSS_LIST+=("$(awk '/^VmRSS/ {print $2}' "/proc/$INIT_PID/status")")
+    [[ $run -eq 1 ]] && SMAPS=$(smaps_breakdown "$INIT_PID")
+    stop_init "$TMP/c10.sock"
+
+    # 2. berth-init: start to 50 services ready.
+    t0=$(now_ms)
+    start_init "$TMP/s50" "$TMP/c50.sock"
+    until [[ $(ready_count "$TMP/c50.sock") -eq 50 ]]; do sleep 0.01; done
+    init_ms=$(( $(now_ms) - t0 ))
+    stop_init "$TMP/c50.sock"
+
+    # 3. The same 50 containers, one `berth run --detach` each.
+    t0=$(now_ms)
+    for i in $(seq 1 50); do "$BERTH" --root "$TMP/state" run --detach --bundle "$TMP/bundle" "r${run}c$i" >/dev/null; done
+    loop_ms=$(( $(now_ms) - t0 ))
+    for i in $(seq 1 50); do "$BERTH" --root "$TMP/state" delete --force "r${run}c$i" >/dev/null 2>&1 || true; done
+
+    INIT_LIST+=("$init_ms") LOOP_LIST+=("$loop_ms")
+    RATIO_LIST+=("$(awk -v a="$init_ms" -v b="$loop_ms" 'BEGIN { printf "%.2f", a / b }')")
+    echo "run $run: rss ${RSS_LIST[-1]} KiB, init ${init_ms} ms, loop ${loop_ms} ms, ratio ${RATIO_LIST[-1]}" >&2
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+RSS_KB=$(printf '%s\n' "${RSS_LIST[@]}" | median)
+INIT_MS=$(printf '%s\n' "${INIT_LIST[@]}" | median)
+LOOP_MS=$(printf '%s\n' "${LOOP_LIST[@]}" | median)
+RATIO=$(printf '%s\n' "${RATIO_LIST[@]}" | median)
 RSS_MIB=$(awk -v k="$RSS_KB" 'BEGIN { printf "%.2f", k / 1024 }')
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "**met**" : "**not met**" }'; }
 REPORT=$(cat <<MD
-| measure | value | target |
+| measure (median of $RUNS runs) | value | target |
 |---|---:|---|
 | idle RSS of berth-init, 10 services | $RSS_KB KiB ($RSS_MIB MiB) | ≤ 1.5 MiB: $(verdict "$RSS_MIB" 1.5) |
 | berth-init start → 50 services ready | $INIT_MS ms | |
 | 50 × \`berth run --detach\` in a shell loop | $LOOP_MS ms | |
-| ratio berth-init / loop | ${RATIO}× | ≤ 0.5×: $(verdict "$RATIO" 0.5) |
+| ratio berth-init / loop (median of the per-run ratios) | ${RATIO}× | ≤ 0.5×: $(verdict "$RATIO" 0.5) |
+
+- runs (RSS KiB / init ms / loop ms): $(for i in "${!INIT_LIST[@]}"; do printf '%s/%s/%s ' "${RSS_LIST[$i]}" "${INIT_LIST[$i]}" "${LOOP_LIST[$i]}"; done)
+- resident KiB by mapping, run 1: $SMAPS
+- load average before / after: $LOAD_BEFORE / $LOAD_AFTER
 MD
 )
 echo "$REPORT"

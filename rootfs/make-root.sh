@@ -3,10 +3,11 @@
 # `root_image` CMake target; everything it needs comes in as arguments. No root tricks: the
 # image is made with mkfs.erofs --all-root from an ordinary directory.
 #
-#   make-root.sh --out DIR --image FILE --bin DIR --busybox F --dropbear F --udhcpc-script F --modules DIR
+#   make-root.sh --out DIR --image FILE --bin DIR --busybox F --dropbear F --udhcpc-script F --e2fsck F
+#                --modules DIR
 #                --version V --build-id ID --epoch SECONDS [--variant default|debug]
 #
-# --bin DIR holds berth-init, berth, berthctl and logd (static). --modules DIR is the host
+# --bin DIR holds berth-multicall and berthctl (static). --modules DIR is the host
 # module tree (lib/modules/<release>/..., etc/berth/modules). The same inputs give the same
 # image, byte for byte: fixed timestamps (--epoch), owners, UUID and ordering.
 set -euo pipefail
@@ -16,13 +17,13 @@ variant=default
 while (($#)); do
     case $1 in
         --out) out=$2 ;; --image) image=$2 ;; --bin) bin=$2 ;; --busybox) busybox=$2 ;;
-        --dropbear) dropbear=$2 ;; --udhcpc-script) udhcpc_script=$2 ;; --modules) modules=$2 ;; --version) version=$2 ;;
+        --dropbear) dropbear=$2 ;; --udhcpc-script) udhcpc_script=$2 ;; --e2fsck) e2fsck=$2 ;; --modules) modules=$2 ;; --version) version=$2 ;;
         --build-id) build_id=$2 ;; --epoch) epoch=$2 ;; --variant) variant=$2 ;;
         *) echo "make-root.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift 2
 done
-for v in out image bin busybox dropbear udhcpc_script modules version build_id epoch; do
+for v in out image bin busybox dropbear udhcpc_script e2fsck modules version build_id epoch; do
     [[ -n ${!v:-} ]] || { echo "make-root.sh: --${v//_/-} is required" >&2; exit 2; }
 done
 case $variant in default|debug) ;; *) echo "make-root.sh: --variant is default or debug, not '$variant'" >&2; exit 2 ;; esac
@@ -38,9 +39,12 @@ ln -s usr/bin sbin
 ln -s bin usr/sbin
 ln -s usr/lib lib
 chmod 0700 root
-for b in berth-init berth berthctl logd; do install -m 0755 -s "$bin/$b" "usr/bin/$b"; done
+# One multi-call binary for Berth's four programs (it dispatches on the name it runs as).
+install -m 0755 -s "$bin/berth-multicall" usr/bin/berth
+for b in berth-init berthctl logd; do ln -s berth "usr/bin/$b"; done
 install -m 0755 -s "$busybox" usr/bin/busybox
 install -m 0755 -s "$dropbear" usr/bin/dropbearmulti
+install -m 0755 "$e2fsck" usr/bin/e2fsck  # the initramfs checks the state partition with it
 # The kernel modules the running host loads (the initramfs has its own, for the disks).
 cp -a "$modules/lib/modules" usr/lib/
 install -m 0644 "$modules/etc/berth/modules" etc/berth/modules
@@ -77,7 +81,7 @@ image_base() {  # NAME [busybox]
 }
 
 image_base logd
-ln usr/bin/logd usr/lib/berth/images/logd/usr/bin/logd
+ln usr/bin/berth usr/lib/berth/images/logd/usr/bin/logd
 mkdir -p usr/lib/berth/images/logd/var/log/berth
 
 image_base netd busybox
@@ -93,7 +97,7 @@ image_base admin busybox
 admin=usr/lib/berth/images/admin
 ln usr/bin/dropbearmulti "$admin/usr/bin/dropbearmulti"
 for p in dropbear dropbearkey scp dbclient; do ln -s dropbearmulti "$admin/usr/bin/$p"; done
-ln usr/bin/berthctl "$admin/usr/bin/berthctl"
+ln usr/bin/berth "$admin/usr/bin/berthctl"
 install -m 0755 "$here/images/admin/admin-sshd" "$admin/usr/bin/"
 install -m 0644 "$here/images/admin/profile" "$admin/etc/profile"
 install -m 0644 "$here/images/admin/motd" "$admin/etc/motd"

@@ -32,16 +32,16 @@ file(GLOB root_inputs CONFIGURE_DEPENDS
 add_custom_command(
   OUTPUT ${root_image}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${root_dir}/bin
-  COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:berth-init> $<TARGET_FILE:berth> $<TARGET_FILE:berthctl>
-          $<TARGET_FILE:logd> ${root_dir}/bin/
+  COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:berth-multicall> $<TARGET_FILE:berthctl> ${root_dir}/bin/
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh
           --out ${root_tree} --image ${root_image} --bin ${root_dir}/bin
           --busybox ${BUSYBOX_OUT} --dropbear ${DROPBEAR_OUT} --udhcpc-script ${BUSYBOX_UDHCPC_SCRIPT}
+          --e2fsck ${E2FSCK_OUT}
           --modules ${root_dir}/kernel/host-modules
           --version ${PROJECT_VERSION} --build-id ${berth_build_id} --epoch ${berth_epoch}
           --variant ${BERTH_IMAGE_VARIANT}
   DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${root_inputs} ${root_dir}/kernel/host-modules.stamp
-          berth-init berth berthctl logd busybox_musl dropbear_musl kernel
+          berth-multicall berthctl busybox_musl dropbear_musl kernel e2fsck_static ${E2FSCK_OUT}
   COMMENT "Assembling the read-only root (erofs)"
   VERBATIM)
 add_custom_target(root_image DEPENDS ${root_image})

@@ -71,7 +71,7 @@ void machine_setup(berth::pid1::InitOptions& options) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int berth_init_main(int argc, char** argv) {
     berth::pid1::InitOptions options;
     std::string modules_dir;
     std::vector<std::string> modules;

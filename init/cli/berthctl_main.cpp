@@ -188,7 +188,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int berthctl_main(int argc, char** argv) {
     std::string socket_path = control::kSocketPath;
     std::vector<std::string> args;
     bool as_json = false;

@@ -43,7 +43,7 @@ void usage(FILE* out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int berth_runtime_main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     auto parsed = berth::cli::parse_args(args,
                                          {{{"--root"}, true},

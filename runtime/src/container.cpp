@@ -97,10 +97,17 @@ public:
     // the new process and is reported by the first step(), so the caller always learns the pid.
     static Result<LaunchSession> begin(const ContainerSpec& spec, const LaunchParams& params) {
         auto [parent_end, child_end] = TRY(sys::socket_pair());
+        // Only what must exist from the first instruction is made by clone(): the pid and time
+        // namespaces (unshare would place only later children in them) and the user namespace
+        // (the uid/gid maps are written before `go`). The init unshares the rest itself; the
+        // cgroup namespace comes last, once the process is in its cgroup.
         unsigned long flags = 0;
+        int unshare_flags = 0;
         for (const auto& ns : spec.namespaces) {
             if (!ns.path.empty() || ns.type == NamespaceType::Cgroup) continue;
-            flags |= static_cast<unsigned long>(namespace_clone_flag(ns.type));
+            bool at_clone = ns.type == NamespaceType::Pid || ns.type == NamespaceType::User || ns.type == NamespaceType::Time;
+            if (at_clone) flags |= static_cast<unsigned long>(namespace_clone_flag(ns.type));
+            else unshare_flags |= namespace_clone_flag(ns.type);
         }
         const Namespace* pid_ns = spec.find_namespace(NamespaceType::Pid);
         if (pid_ns && !pid_ns->path.empty()) {
@@ -116,7 +123,7 @@ public:
             parent_end.reset();
             detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
                                     params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]},
-                                    program ? &*program : nullptr};
+                                    program ? &*program : nullptr, unshare_flags};
             detail::container_init(ctx);
         }
         child_end.reset();

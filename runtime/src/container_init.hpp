@@ -26,6 +26,7 @@ struct InitContext {
     bool run_runtime_hooks = false;  // parent has prestart/createRuntime hooks to run
     int stdio[3] = {-1, -1, -1};     // become fds 0, 1, 2 when set
     const seccomp::Program* seccomp = nullptr;  // compiled by the parent, off the child's path
+    int unshare_flags = 0;  // new namespaces the init makes itself (not at clone): mount, uts, ipc, net
 };
 
 [[noreturn]] void container_init(const InitContext& ctx);

@@ -5,7 +5,7 @@
 #include "berth/logd/options.hpp"
 #include "berth/logd/server.hpp"
 
-int main(int argc, char** argv) {
+int logd_main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
         std::puts(berth::logd::kUsage);

@@ -55,8 +55,8 @@ Result<std::string> wait_for_device(const std::string& spec, const std::string& 
     }
 }
 
-// Runs a program of the new root (BusyBox's mke2fs) and waits for it.
-Result<void> run_program(const std::vector<std::string>& argv) {
+// Runs a program of the new root (mke2fs, e2fsck) and waits for it; returns its exit code.
+Result<int> run_program(const std::vector<std::string>& argv) {
     pid_t pid = ::fork();
     if (pid < 0) return fail_sys("fork");
     if (pid == 0) {
@@ -71,9 +71,8 @@ Result<void> run_program(const std::vector<std::string>& argv) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return fail(argv[0] + " failed (status " + std::to_string(status) + ")");
-    return {};
+    if (!WIFEXITED(status)) return fail(argv[0] + " was killed by signal " + std::to_string(WTERMSIG(status)));
+    return WEXITSTATUS(status);
 }
 
 Result<std::string> read_head(const std::string& device, size_t bytes) {
@@ -89,9 +88,22 @@ Result<std::string> read_head(const std::string& device, size_t bytes) {
 // new root. A damaged filesystem is never reformatted: that would lose the host's keys and logs.
 Result<void> mount_state(const std::string& device) {
     auto head = TRY(read_head(device, 4096));
+    const std::string bin = std::string(kNewRoot) + "/usr/bin/";
     if (!has_ext_magic(head)) {
         log::info("state partition " + device + " has no filesystem: formatting it (first boot)");
-        TRY(run_program({std::string(kNewRoot) + "/usr/bin/busybox", "mke2fs", "-I", "256", "-L", "state", device}));
+        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-I", "256", "-L", "state", device})); code != 0)
+            return fail("mke2fs " + device + " exited with " + std::to_string(code));
+    } else {
+        // After a power cut the filesystem may need repairs: e2fsck fixes what is safe (-p),
+        // then, if that is not enough, everything (-y): nobody is at the console to answer.
+        int code = TRY(run_program({bin + "e2fsck", "-p", device}));
+        if (code >= 4) {
+            log::warning("state partition " + device + ": e2fsck -p found errors it cannot fix alone (" +
+                         std::to_string(code) + "); repairing with e2fsck -y");
+            code = TRY(run_program({bin + "e2fsck", "-y", device}));
+        }
+        if (code >= 4) return fail("state partition " + device + " has errors e2fsck could not repair (exit " + std::to_string(code) + ")");
+        if (code != 0) log::warning("state partition " + device + ": e2fsck repaired the filesystem (exit " + std::to_string(code) + ")");
     }
     TRY(sys::mkdir_p(kStateMount));
     TRY_CTX(sys::mount(device, kStateMount, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, ""),

@@ -1,6 +1,7 @@
 #include "berth/pid1/init_system.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -48,6 +49,7 @@ struct ServiceRuntime {
     int pid = 0;
     sys::UniqueFd out, err;       // read ends of the service's stdout/stderr pipes
     sys::UniqueFd notify;         // datagram socket for READY=1
+    std::optional<runtime::SpawnLaunch> launch;  // while its container sets itself up
     supervisor::LogRing ring;
     explicit ServiceRuntime(size_t ring_bytes) : ring(ring_bytes) {}
 };
@@ -65,7 +67,18 @@ struct Client {
     bool close_after_write = false;
 };
 
-enum class Source : uint32_t { Signal = 1, Control = 2, Client = 3, ServiceOut = 4, ServiceErr = 5, Notify = 6, Logd = 7 };
+enum class Source : uint32_t {
+    Signal = 1, Control = 2, Client = 3, ServiceOut = 4, ServiceErr = 5, Notify = 6, Logd = 7, Launch = 8
+};
+
+// A service's cgroup waiting to be removed: it goes only once the kernel has let go of its dead
+// processes, which may take a moment; the loop retries from its timer instead of waiting.
+struct CgroupRemoval {
+    std::string service;
+    TimePoint next_attempt{};
+    int attempts = 0;
+};
+constexpr int kMaxRemovalAttempts = 20;  // ~7 s of back-off in all
 
 uint64_t tag(Source source, int fd) { return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd); }
 
@@ -76,6 +89,10 @@ struct InitSystem::Impl {
     sys::UniqueFd epoll, signals, control_listener;
     std::optional<supervisor::Supervisor> super;
     std::map<std::string, std::unique_ptr<ServiceRuntime>> services;
+    std::map<int, ServiceRuntime*> by_fd;   // pipes, notify and launch sockets → their service
+    std::map<int, ServiceRuntime*> by_pid;  // first processes (also while launching) → their service
+    std::map<std::string, CgroupRemoval> removals;  // by cgroup path
+    bool trim_due = false;                  // memory was freed in bulk: give it back when idle
     std::vector<manifest::Diagnostic> invalid;  // manifests that failed to load
     std::map<int, Probe> probes;                // probe process pid → what it checks
     std::map<int, Client> clients;
@@ -103,6 +120,15 @@ struct InitSystem::Impl {
         ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, fd, &ev);
     }
     void unwatch(int fd) { ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr); }
+    // A service's fds: watched, and found again by fd when they are ready.
+    void watch_for(ServiceRuntime& s, int fd, Source source) {
+        watch(fd, source);
+        by_fd[fd] = &s;
+    }
+    void unwatch_for(int fd) {
+        unwatch(fd);
+        by_fd.erase(fd);
+    }
 
     void note(const std::string& service, supervisor::LogLevel level, const std::string& text) {
         std::string line = (service.empty() ? "" : service + ": ") + text;
@@ -127,15 +153,18 @@ struct InitSystem::Impl {
         }
     }
 
+    // Begins the launch and returns: the container sets itself up while the loop goes on, and
+    // the supervisor hears process_started (or start_failed) when it is done (launch_readable).
     supervisor::Actions perform_one(const supervisor::StartService& a) {
         ServiceRuntime* s = find(a.name);
         if (!s) return super->start_failed(a.name, "no manifest", Clock::now());
-        auto started = start_service(*s);
-        if (!started) {
-            note(a.name, supervisor::LogLevel::Error, "start failed: " + started.error().describe());
-            return super->start_failed(a.name, started.error().describe(), Clock::now());
+        if (s->launch) return {};  // cannot happen: the supervisor starts a service only once at a time
+        auto begun = begin_start(*s);
+        if (!begun) {
+            note(a.name, supervisor::LogLevel::Error, "start failed: " + begun.error().describe());
+            return super->start_failed(a.name, begun.error().describe(), Clock::now());
         }
-        return super->process_started(a.name, s->pid, Clock::now());
+        return {};
     }
 
     supervisor::Actions perform_one(const supervisor::SignalService& a) {
@@ -176,13 +205,16 @@ struct InitSystem::Impl {
     }
 
     supervisor::Actions perform_one(const supervisor::ServiceRemoved& a) {
-        if (ServiceRuntime* s = find(a.name)) close_service_fds(*s);
+        if (ServiceRuntime* s = find(a.name)) {
+            close_service_fds(*s);
+            std::erase_if(by_pid, [s](const auto& entry) { return entry.second == s; });
+        }
         services.erase(a.name);
         return {};
     }
 
     // ---- services ----
-    Result<void> start_service(ServiceRuntime& s) {
+    Result<void> begin_start(ServiceRuntime& s) {
         const auto& ctx = options.spec_context;
         for (const auto& m : s.manifest.mounts)
             if (m.type == manifest::MountType::Volume) TRY(sys::mkdir_p(manifest::volume_path(m.source, ctx), 0755));
@@ -199,16 +231,96 @@ struct InitSystem::Impl {
         spawn.stdio[0] = devnull.get();
         spawn.stdio[1] = out_w.get();
         spawn.stdio[2] = err_w.get();
-        auto spawned = TRY(runtime::spawn_container(s.spec, spawn));
-        s.pid = spawned.pid;
-        s.cgroup_path = spawned.cgroup_path;
+        // The previous instance's cgroup may still be on its way out: the new one reuses it.
+        if (auto pending = removals.find(s.cgroup_path); pending != removals.end()) {
+            (void)runtime::try_remove_cgroup(s.cgroup_path);  // kills any straggler first
+            removals.erase(pending);
+        }
+        auto launch = TRY(runtime::SpawnLaunch::begin(s.spec, spawn));
         for (int fd : {out_r.get(), err_r.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
         close_service_pipes(s);
         s.out = std::move(out_r);
         s.err = std::move(err_r);
-        watch(s.out.get(), Source::ServiceOut);
-        watch(s.err.get(), Source::ServiceErr);
+        watch_for(s, s.out.get(), Source::ServiceOut);
+        watch_for(s, s.err.get(), Source::ServiceErr);
+        watch_for(s, launch.fd(), Source::Launch);
+        by_pid[launch.pid()] = &s;
+        s.launch.emplace(std::move(launch));
         return {};
+    }
+
+    // The launch's sync socket is readable: the container's init has something to say.
+    void launch_readable(ServiceRuntime& s) {
+        if (!s.launch) return;
+        auto progress = s.launch->advance();
+        if (progress && *progress == runtime::SpawnLaunch::Progress::Pending) return;
+        if (!progress) return launch_failed(s, progress.error());
+        int pid = s.launch->pid();
+        s.cgroup_path = s.launch->cgroup_path();
+        end_launch(s);
+        s.pid = pid;
+        trim_due = true;
+        perform(super->process_started(s.manifest.name, pid, Clock::now()));
+    }
+
+    void launch_failed(ServiceRuntime& s, const Error& error) {
+        std::string cgroup = s.launch->cgroup_path();
+        end_launch(s);  // its process is killed and reaped later like any orphan
+        remove_cgroup_later(s.manifest.name, cgroup);
+        note(s.manifest.name, supervisor::LogLevel::Error, "start failed: " + error.describe());
+        perform(super->start_failed(s.manifest.name, error.describe(), Clock::now()));
+    }
+
+    void end_launch(ServiceRuntime& s) {
+        if (s.launch->fd() >= 0) unwatch_for(s.launch->fd());
+        s.launch.reset();
+    }
+
+    // ---- cgroups of ended services ----
+    void remove_cgroup_later(const std::string& service, const std::string& path) {
+        if (path.empty()) return;
+        removals[path] = CgroupRemoval{service, Clock::now(), 0};
+        retry_removals(Clock::now());  // usually done at the first attempt
+    }
+
+    void retry_removals(TimePoint now) {
+        for (auto it = removals.begin(); it != removals.end();) {
+            CgroupRemoval& r = it->second;
+            if (r.next_attempt > now) {
+                ++it;
+                continue;
+            }
+            auto removed = runtime::try_remove_cgroup(it->first);
+            ++r.attempts;
+            if (removed && *removed) {
+                it = removals.erase(it);
+                continue;
+            }
+            if (!removed || r.attempts >= kMaxRemovalAttempts) {
+                note(r.service, supervisor::LogLevel::Warning,
+                     removed ? "cgroup '" + it->first + "' still busy; left behind" : removed.error().describe());
+                it = removals.erase(it);
+                continue;
+            }
+            r.next_attempt = now + std::chrono::milliseconds(std::min(10 << std::min(r.attempts - 1, 6), 500));
+            ++it;
+        }
+    }
+
+    std::optional<TimePoint> next_removal() const {
+        std::optional<TimePoint> earliest;
+        for (const auto& [path, r] : removals)
+            if (!earliest || r.next_attempt < *earliest) earliest = r.next_attempt;
+        return earliest;
+    }
+
+    // At the end: what is still pending gets a little time (nothing else is left to do).
+    void finish_removals() {
+        auto give_up = Clock::now() + std::chrono::seconds(3);
+        while (!removals.empty() && Clock::now() < give_up) {
+            if (auto next = next_removal(); next && *next > Clock::now()) ::usleep(5000);
+            retry_removals(Clock::now());
+        }
     }
 
     Result<void> open_notify_socket(ServiceRuntime& s) {
@@ -226,14 +338,14 @@ struct InitSystem::Impl {
         if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return fail_sys("bind '" + path + "'");
         ::chmod(path.c_str(), 0666);  // the service may run as any user
         s.notify = std::move(sock);
-        watch(s.notify.get(), Source::Notify);
+        watch_for(s, s.notify.get(), Source::Notify);
         return {};
     }
 
     void close_service_pipes(ServiceRuntime& s) {
         for (auto* fd : {&s.out, &s.err})
             if (*fd) {
-                unwatch(fd->get());
+                unwatch_for(fd->get());
                 fd->reset();
             }
     }
@@ -241,9 +353,10 @@ struct InitSystem::Impl {
     void close_service_fds(ServiceRuntime& s) {
         close_service_pipes(s);
         if (s.notify) {
-            unwatch(s.notify.get());
+            unwatch_for(s.notify.get());
             s.notify.reset();
         }
+        if (s.launch) end_launch(s);
     }
 
     // Starts a probe; returns its pid (to reap), 0 for "passed now", -1 for "failed now".
@@ -300,7 +413,7 @@ struct InitSystem::Impl {
                 continue;
             }
             if (n == 0) {  // every writer closed: the service and all its processes are gone
-                unwatch(fd.get());
+                unwatch_for(fd.get());
                 fd.reset();
             }
             break;
@@ -378,19 +491,24 @@ struct InitSystem::Impl {
                 perform(super->probe_result(p.service, p.kind, ok, Clock::now()));
                 continue;
             }
-            for (auto& [name, s] : services) {
-                if (s->pid != pid) continue;
-                drain_output(*s, supervisor::LogStream::Stdout);
-                drain_output(*s, supervisor::LogStream::Stderr);
-                s->ring.flush(wall_now());
-                s->pid = 0;
-                if (!s->cgroup_path.empty())
-                    if (auto r = runtime::remove_cgroup(s->cgroup_path); !r)
-                        note(name, supervisor::LogLevel::Warning, r.error().describe());
-                perform(super->process_exited(name, pid, supervisor::ExitStatus::from_wait_status(status), Clock::now()));
-                break;
+            auto owner = by_pid.find(pid);
+            if (owner == by_pid.end()) continue;  // an orphan re-parented to us: reaping it was the whole job
+            ServiceRuntime* s = owner->second;
+            by_pid.erase(owner);
+            if (s->launch && s->launch->pid() == pid) {  // died while setting up
+                Error why = s->launch->exited(status);
+                launch_failed(*s, why);
+                continue;
             }
-            // Anything else was an orphan re-parented to us: reaping it was the whole job.
+            if (s->pid != pid) continue;  // the process of a launch that had already failed
+            const std::string& name = s->manifest.name;
+            drain_output(*s, supervisor::LogStream::Stdout);
+            drain_output(*s, supervisor::LogStream::Stderr);
+            s->ring.flush(wall_now());
+            s->pid = 0;
+            remove_cgroup_later(name, s->cgroup_path);
+            trim_due = true;
+            perform(super->process_exited(name, pid, supervisor::ExitStatus::from_wait_status(status), Clock::now()));
         }
     }
 
@@ -484,7 +602,7 @@ struct InitSystem::Impl {
         }
         if (c.out.size() > kMaxClientOutput) return drop_client(fd);  // never let a slow client hold memory
         if (c.out.empty() && c.close_after_write) return drop_client(fd);
-        modify(fd, Source::Client, EPOLLIN | (c.out.empty() ? 0 : EPOLLOUT));
+        modify(fd, Source::Client, EPOLLIN | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)));
     }
 
     void push_follow(ServiceRuntime& s) {
@@ -629,20 +747,35 @@ struct InitSystem::Impl {
         perform(super->start_all(Clock::now()));
         while (!done) {
             int timeout = -1;
-            if (auto deadline = super->next_deadline()) {
+            auto deadline = super->next_deadline();
+            if (auto removal = next_removal(); removal && (!deadline || *removal < *deadline)) deadline = removal;
+            if (deadline) {
                 auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
                 timeout = static_cast<int>(std::clamp<long long>(ms + 1, 0, 60'000));
             }
             // While a logd service exists but is not connected yet, look for its socket.
             if (!logd && services.count("logd") && (timeout < 0 || timeout > 500)) timeout = 500;
+            if (timeout != 0) release_memory();
             struct epoll_event events[32];
             int n = ::epoll_wait(epoll.get(), events, 32, timeout);
             for (int i = 0; i < n; ++i) dispatch(events[i]);
             perform(super->tick(Clock::now()));
+            retry_removals(Clock::now());
             connect_logd();
             if (!boot_settled) note_boot_settled();
         }
+        finish_removals();
         return power == PowerAction::None ? PowerAction::Poweroff : power;
+    }
+
+    // About to sleep after a burst of work (starts, exits): hand the heap's free pages back to
+    // the kernel. PID 1 lives as long as the machine; its idle footprint is what counts.
+    void release_memory() {
+        if (!trim_due) return;
+        bool launching = std::any_of(services.begin(), services.end(), [](const auto& entry) { return entry.second->launch.has_value(); });
+        if (launching) return;  // more is on its way: trim once the burst is over
+        trim_due = false;
+        ::malloc_trim(0);
     }
 
     // Once, when every service has come up (or given up) after boot: the boot-time figure, read
@@ -691,15 +824,16 @@ struct InitSystem::Impl {
             case Source::ServiceOut:
             case Source::ServiceErr:
             case Source::Notify:
-                for (auto& [name, s] : services) {
-                    if (s->out.get() == fd) drain_output(*s, supervisor::LogStream::Stdout);
-                    else if (s->err.get() == fd) drain_output(*s, supervisor::LogStream::Stderr);
-                    else if (s->notify.get() == fd) read_notify(*s);
-                    else continue;
-                    return;
-                }
-                unwatch(fd);
+            case Source::Launch: {
+                auto owner = by_fd.find(fd);
+                if (owner == by_fd.end()) return;  // closed while this event waited in the batch
+                ServiceRuntime& s = *owner->second;
+                if (source == Source::ServiceOut) drain_output(s, supervisor::LogStream::Stdout);
+                else if (source == Source::ServiceErr) drain_output(s, supervisor::LogStream::Stderr);
+                else if (source == Source::Notify) read_notify(s);
+                else launch_readable(s);
                 return;
+            }
         }
     }
 
