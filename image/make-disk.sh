@@ -7,7 +7,7 @@
 #   make-disk.sh --out DIR --kernel VMLINUZ --initramfs IMG --root ROOT.EROFS --version V
 #                [--kernel-manifest F] [--sources-dir D] [--slot-b copy|empty] [--mtime EPOCH]
 #                [--cmdline-extra "WORDS"] [--qcow2-compression zlib|zstd]
-#                [--systemd-boot /usr/lib/systemd/boot/efi/systemd-bootx64.efi]
+#                [--systemd-boot /usr/lib/systemd/boot/efi/systemd-bootx64.efi] [--host-config F]
 #
 # Writes into DIR: disk.raw, disk.qcow2 (compressed), vmlinuz and cmdline (for direct -kernel
 # boots of slot A: tests append to the cmdline), build-manifest.txt. The initramfs is expected to
@@ -34,7 +34,7 @@ die() { echo "make-disk: $*" >&2; exit 1; }
 
 out= kernel= initramfs= root= version= kernel_manifest= sources_dir= slot_b=copy cmdline_extra=
 mtime=${SOURCE_DATE_EPOCH:-0} qcow2_compression=zlib
-sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi host_config=
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2 ;;
@@ -49,6 +49,7 @@ while [ $# -gt 0 ]; do
     --cmdline-extra) cmdline_extra=$2 ;;
     --qcow2-compression) qcow2_compression=$2 ;;
     --systemd-boot) sdboot=$2 ;;
+    --host-config) host_config=$2 ;;
     *) die "unknown argument $1" ;;
   esac
   shift 2
@@ -117,6 +118,12 @@ initrd     /berth/$slot/initramfs.img
 options    $(cmdline_of "$slot")
 EOF
 done
+# A host config baked into the image (docs/host-config.md): berth-init reads /efi/berth/config.toml
+# when QEMU's fw_cfg has none.
+if [ -n "$host_config" ]; then
+  [ -f "$host_config" ] || die "missing host config $host_config"
+  cp "$host_config" "$tree/berth/config.toml"
+fi
 find "$tree" -exec touch -h -d "@$mtime" {} +
 
 esp_img=$work/esp.img

@@ -68,7 +68,7 @@ class VM:
         shutil.copyfile(OVMF_VARS, vars_copy)
 
     def command(self):
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(self.memory), "-smp", "2",
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", str(self.memory), "-smp", "2",
                "-display", "none", "-monitor", "none", "-serial", "file:" + self.console_path,
                "-drive", "file=%s,if=virtio,format=qcow2,cache=writeback" % self.disk,
                "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22" % self.port,

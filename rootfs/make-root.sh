@@ -47,7 +47,10 @@ install -m 0755 -s "$dropbear" usr/bin/dropbearmulti
 install -m 0755 "$e2fsck" usr/bin/e2fsck  # the initramfs checks the state partition with it
 # The kernel modules the running host loads (the initramfs has its own, for the disks).
 cp -a "$modules/lib/modules" usr/lib/
-install -m 0644 "$modules/etc/berth/modules" etc/berth/modules
+# Split at the "#@later" line of the module list: what boot needs, and what can load meanwhile.
+later=$(sed -n '/^#@later/,$p' "$here/kernel/host-modules.txt" | sed 's/#.*//; s/?$//' | tr -s ' \n' '\n' | grep -v '^$' || true)
+grep -vxF -f <(printf '%s\n' $later) "$modules/etc/berth/modules" > etc/berth/modules || true
+grep -xF -f <(printf '%s\n' $later) "$modules/etc/berth/modules" > etc/berth/modules.later || true
 
 printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
 printf 'root:x:0:\ntty:x:5:\n' > etc/group

@@ -54,7 +54,7 @@ Booting Berth under QEMU (TCG). When the services are up, log in to the admin co
 and try: berthctl services, berthctl logs netd. Quit QEMU with Ctrl-A X.
 
 EOF
-exec qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic \
+exec qemu-system-x86_64 -accel tcg -machine q35 -m 1024 -smp 2 -nographic \
     "${boot[@]}" \
     -drive file="$run/disk.qcow2",if=virtio,format=qcow2,cache=writeback \
     -netdev user,id=net0,hostfwd=tcp:127.0.0.1:"$port"-:22 -device virtio-net-pci,netdev=net0 \

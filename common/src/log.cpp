@@ -12,6 +12,7 @@ namespace {
 int log_fd = STDERR_FILENO;
 Format log_format = Format::Text;
 bool log_debug = false;
+bool boot_clock = false;
 
 const char* level_name(Level level) {
     switch (level) {
@@ -34,7 +35,17 @@ std::string timestamp() {
     return buf;
 }
 
+std::string boot_time_prefix() {
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    char buf[32];
+    snprintf(buf, sizeof buf, "[%5ld.%06ld] ", static_cast<long>(ts.tv_sec), ts.tv_nsec / 1000);
+    return buf;
+}
+
 }  // namespace
+
+void use_boot_clock(bool on) { boot_clock = on; }
 
 bool configure(const std::string& path, Format format, bool debug) {
     log_format = format;
@@ -76,7 +87,7 @@ void write(Level level, std::string_view message) {
         line = "{\"level\":\"" + std::string(level_name(level)) + "\",\"msg\":\"" + json_escape(message) +
                "\",\"time\":\"" + timestamp() + "\"}\n";
     } else if (log_fd == STDERR_FILENO) {
-        line = "berth: " + std::string(level == Level::Error ? "" : std::string(level_name(level)) + ": ") +
+        line = (boot_clock ? boot_time_prefix() : std::string()) + "berth: " + std::string(level == Level::Error ? "" : std::string(level_name(level)) + ": ") +
                std::string(message) + "\n";
     } else {
         line = timestamp() + " " + level_name(level) + " " + std::string(message) + "\n";

@@ -110,6 +110,7 @@ int berth_init_main(int argc, char** argv) {
     }
     if (custom_services && options.runtime_services_dir == "/var/lib/berth/services")
         options.runtime_services_dir = options.service_dirs.back();
+    if (::getpid() == 1 && options.machine) berth::log::use_boot_clock(true);
     if (::getpid() == 1 && berth::sys::exists(berth::pid1::kInitrdMarker)) early_boot();
     if (::getpid() != 1) {
         std::fprintf(stderr, "berth-init: must run as PID 1 (for tests: unshare --pid --mount --fork berth-init --test ...)\n");
@@ -122,9 +123,10 @@ int berth_init_main(int argc, char** argv) {
     if (options.machine) {
         if (auto enabled = berth::pid1::enable_cgroup_controllers("/sys/fs/cgroup"); !enabled)
             berth::log::error("enable cgroup controllers: " + enabled.error().describe());
-        attempt("seed entropy", berth::pid1::seed_entropy("/var/lib/berth/random-seed"));
     }
     if (options.machine && modules.empty()) attempt("load modules", berth::pid1::load_listed_modules("/etc/berth/modules"));
+    // After the modules: a hardware RNG driver (virtio_rng) feeds the pool.
+    if (options.machine) attempt("seed entropy", berth::pid1::seed_entropy("/var/lib/berth/random-seed"));
     if (options.machine) machine_setup(options);
     if (!modules_dir.empty() && !modules.empty()) {
         auto dep = berth::sys::read_file(modules_dir + "/modules.dep");
@@ -143,6 +145,9 @@ int berth_init_main(int argc, char** argv) {
         if (!options.machine) return 1;
         for (;;) ::pause();
     }
+    if (options.machine && modules.empty() && berth::sys::exists("/etc/berth/modules.later"))
+        attempt("load modules in the background",
+                berth::pid1::load_listed_modules_in_background("/etc/berth/modules.later").transform([](pid_t) {}));
     auto action = (*init)->run();
     berth::log::info(action == berth::pid1::PowerAction::Reboot ? "rebooting" : "powering off");
     init->reset();

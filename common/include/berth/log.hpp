@@ -13,6 +13,9 @@ enum class Format { Text, Json };
 // path empty: stderr. Returns false (and keeps stderr) when the file cannot be opened.
 bool configure(const std::string& path, Format format, bool debug);
 void write(Level level, std::string_view message);
+// On the machine's console: prefix lines with the time since boot, as the kernel does
+// ("[    2.345678] berth: ..."), so that one log shows the whole boot on one clock.
+void use_boot_clock(bool on);
 
 inline void debug(std::string_view m) { write(Level::Debug, m); }
 inline void info(std::string_view m) { write(Level::Info, m); }

@@ -145,6 +145,17 @@ Result<void> load_listed_modules(const std::string& list_file) {
     return load_modules(dir, order);
 }
 
+Result<pid_t> load_listed_modules_in_background(const std::string& list_file) {
+    pid_t pid = ::fork();
+    if (pid < 0) return fail_sys("fork the module loader");
+    if (pid == 0) {
+        auto loaded = load_listed_modules(list_file);
+        if (!loaded) log::error("load modules (" + list_file + "): " + loaded.error().describe());
+        ::_exit(loaded ? 0 : 1);
+    }
+    return pid;
+}
+
 Result<void> seed_entropy(const std::string& seed_file) {
     if (auto seed = sys::read_file(seed_file); seed && !seed->empty()) {
         // Writing mixes the seed in without crediting entropy: safe even if the seed leaked.
@@ -152,8 +163,11 @@ Result<void> seed_entropy(const std::string& seed_file) {
         TRY(sys::write_all(urandom.get(), *seed));
     }
     std::string fresh(512, '\0');
-    if (::getrandom(fresh.data(), fresh.size(), GRND_NONBLOCK) != static_cast<ssize_t>(fresh.size()))
-        return fail_sys("read a fresh seed");
+    // Early in boot the pool may not be initialized yet (no hardware RNG driver): then take what
+    // the kernel has (GRND_INSECURE); it was mixed with the saved seed just above.
+    ssize_t got = ::getrandom(fresh.data(), fresh.size(), GRND_NONBLOCK);
+    if (got < 0 && errno == EAGAIN) got = ::getrandom(fresh.data(), fresh.size(), GRND_INSECURE);
+    if (got != static_cast<ssize_t>(fresh.size())) return fail_sys("read a fresh seed");
     TRY(sys::mkdir_p(seed_file.substr(0, seed_file.rfind('/')), 0700));
     return sys::write_file(seed_file, fresh, 0, 0600);
 }

@@ -40,6 +40,9 @@ Result<void> load_modules(const std::string& modules_dir, const std::vector<std:
 // Loads the modules named in list_file (one per line, '#' comments) from
 // /lib/modules/<running kernel>/, dependencies first. A missing list is nothing to do.
 Result<void> load_listed_modules(const std::string& list_file);
+// The same in a child process, so that PID 1 goes on starting services meanwhile; PID 1's
+// loop reaps the child like any orphan. Returns the child's pid.
+Result<pid_t> load_listed_modules_in_background(const std::string& list_file);
 
 // Mixes a saved seed into the kernel's pool and saves a fresh one for the next boot.
 Result<void> seed_entropy(const std::string& seed_file);
