@@ -29,19 +29,28 @@ file(GLOB root_inputs CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/services/*.toml
   ${CMAKE_CURRENT_SOURCE_DIR}/images/*/*)
 
+set(make_root_args
+  --bin ${root_dir}/bin --busybox ${BUSYBOX_OUT} --dropbear ${DROPBEAR_OUT}
+  --udhcpc-script ${BUSYBOX_UDHCPC_SCRIPT} --e2fsck ${E2FSCK_OUT} --modules ${root_dir}/kernel/host-modules
+  --version ${PROJECT_VERSION} --build-id ${berth_build_id} --epoch ${berth_epoch} --variant ${BERTH_IMAGE_VARIANT})
+
 add_custom_command(
   OUTPUT ${root_image}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${root_dir}/bin
   COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:berth-multicall> $<TARGET_FILE:berthctl> ${root_dir}/bin/
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh
-          --out ${root_tree} --image ${root_image} --bin ${root_dir}/bin
-          --busybox ${BUSYBOX_OUT} --dropbear ${DROPBEAR_OUT} --udhcpc-script ${BUSYBOX_UDHCPC_SCRIPT}
-          --e2fsck ${E2FSCK_OUT}
-          --modules ${root_dir}/kernel/host-modules
-          --version ${PROJECT_VERSION} --build-id ${berth_build_id} --epoch ${berth_epoch}
-          --variant ${BERTH_IMAGE_VARIANT}
+          --out ${root_tree} --image ${root_image} ${make_root_args}
   DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${root_inputs} ${root_dir}/kernel/host-modules.stamp
           berth-multicall berthctl busybox_musl dropbear_musl kernel e2fsck_static ${E2FSCK_OUT}
   COMMENT "Assembling the read-only root (erofs)"
   VERBATIM)
 add_custom_target(root_image DEPENDS ${root_image})
+
+# Same inputs, same bytes: the image is built twice more, elsewhere, and compared (needs the
+# image built first: scripts/test.sh does).
+if(BERTH_TESTS)
+  add_test(NAME rootfs_reproducible
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check-reproducible.sh ${root_image}
+                   ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${make_root_args})
+  set_tests_properties(rootfs_reproducible PROPERTIES LABELS image TIMEOUT 300)
+endif()

@@ -56,12 +56,12 @@ Result<std::string> wait_for_device(const std::string& spec, const std::string& 
 }
 
 // Runs a program of the new root (mke2fs, e2fsck) and waits for it; returns its exit code.
-Result<int> run_program(const std::vector<std::string>& argv) {
+Result<int> run_program(const std::vector<std::string>& argv, bool quiet) {
     pid_t pid = ::fork();
     if (pid < 0) return fail_sys("fork");
     if (pid == 0) {
-        // Its chatter stays off the console; failures still show on stderr.
-        if (int null = ::open("/dev/null", O_WRONLY); null >= 0) ::dup2(null, STDOUT_FILENO);
+        // quiet: its chatter stays off the console; failures still show on stderr.
+        if (int null = ::open("/dev/null", O_WRONLY); quiet && null >= 0) ::dup2(null, STDOUT_FILENO);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
@@ -91,16 +91,16 @@ Result<void> mount_state(const std::string& device) {
     const std::string bin = std::string(kNewRoot) + "/usr/bin/";
     if (!has_ext_magic(head)) {
         log::info("state partition " + device + " has no filesystem: formatting it (first boot)");
-        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-I", "256", "-L", "state", device})); code != 0)
+        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-I", "256", "-L", "state", device}, true)); code != 0)
             return fail("mke2fs " + device + " exited with " + std::to_string(code));
     } else {
         // After a power cut the filesystem may need repairs: e2fsck fixes what is safe (-p),
         // then, if that is not enough, everything (-y): nobody is at the console to answer.
-        int code = TRY(run_program({bin + "e2fsck", "-p", device}));
+        int code = TRY(run_program({bin + "e2fsck", "-p", device}, false));
         if (code >= 4) {
             log::warning("state partition " + device + ": e2fsck -p found errors it cannot fix alone (" +
                          std::to_string(code) + "); repairing with e2fsck -y");
-            code = TRY(run_program({bin + "e2fsck", "-y", device}));
+            code = TRY(run_program({bin + "e2fsck", "-y", device}, false));
         }
         if (code >= 4) return fail("state partition " + device + " has errors e2fsck could not repair (exit " + std::to_string(code) + ")");
         if (code != 0) log::warning("state partition " + device + ": e2fsck repaired the filesystem (exit " + std::to_string(code) + ")");
