@@ -68,6 +68,7 @@ HOME_URL="https://github.com/berth-os/berth"
 EOF
 ln -s ../usr/lib/os-release etc/os-release
 install -m 0644 "$here"/services/*.toml etc/berth/services/
+if [[ $variant == debug ]]; then install -m 0644 "$here"/services-debug/*.toml etc/berth/services/; fi
 
 # --- service images: read-only trees; shared binaries are hard links (stored once) ----------
 applets=$(usr/bin/busybox --list | grep -vx busybox)

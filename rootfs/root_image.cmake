@@ -27,6 +27,7 @@ set(root_tree ${root_dir}/tree)
 set(root_image ${root_dir}/root.erofs)
 file(GLOB root_inputs CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/services/*.toml
+  ${CMAKE_CURRENT_SOURCE_DIR}/services-debug/*.toml
   ${CMAKE_CURRENT_SOURCE_DIR}/images/*/*)
 
 set(make_root_args
