@@ -111,7 +111,8 @@ mkdir -p "$admin/root/.ssh" "$admin/etc/dropbear" "$admin/run/berth" "$admin/run
 chmod 0700 "$admin/root"
 
 # A bad manifest fails the build, not the boot.
-"$bin/berthctl" check --images usr/lib/berth/images etc/berth/services
+# Each service's seccomp filter is compiled here, once, not at every boot.
+"$bin/berthctl" check --images usr/lib/berth/images --seccomp-cache usr/lib/berth/seccomp-cache etc/berth/services
 
 # --- pack -----------------------------------------------------------------------------------
 # Fixed owners, timestamps and UUID; the kernel has erofs with lz4.

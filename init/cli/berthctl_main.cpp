@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "berth/manifest/manifest.hpp"
+#include "berth/runtime/seccomp.hpp"
 #include "berth/supervisor/control_protocol.hpp"
 #include "berth/supervisor/services_table.hpp"
 #include "berth/supervisor/wall_time.hpp"
@@ -30,9 +31,10 @@ int usage(int code) {
                  "  start | stop | restart | remove SERVICE\n"
                  "  kill SERVICE [SIGNAL]    signal the main process (default TERM)\n"
                  "  add FILE.toml\n"
-                 "  check [--images DIR] DIR...\n"
+                 "  check [--images DIR [--seccomp-cache DIR]] DIR...\n"
                  "                          validate manifests offline; with --images also resolve\n"
-                 "                          each against its image (users, groups, devices)\n"
+                 "                          each against its image (users, groups, devices);\n"
+                 "                          --seccomp-cache DIR also compiles their seccomp filters\n"
                  "  reboot | poweroff\n");
     return code;
 }
@@ -93,14 +95,19 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
     if (cmd == "check") {
         std::vector<std::string> dirs;
         std::optional<berth::manifest::SpecContext> images;
+        std::string seccomp_cache;
         for (size_t i = 1; i < args.size(); ++i) {
             if (args[i] == "--images") {
                 if (i + 1 >= args.size()) return berth::fail("check: --images needs a directory");
                 images.emplace().images_root = args[++i];
+            } else if (args[i] == "--seccomp-cache") {
+                if (i + 1 >= args.size()) return berth::fail("check: --seccomp-cache needs a directory");
+                seccomp_cache = args[++i];
             } else if (args[i][0] == '-') return berth::fail("check: unknown flag '" + args[i] + "'");
             else dirs.push_back(args[i]);
         }
         if (dirs.empty()) return berth::fail("check: expected one or more directories");
+        if (!seccomp_cache.empty() && !images) return berth::fail("check: --seccomp-cache needs --images");
         auto report = berth::manifest::load_directories(dirs);
         // At image build time: what berth-init would find wrong only at boot.
         if (images) {
@@ -108,7 +115,14 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
             for (auto& service : report.services) {
                 auto problem = image_problem(service, *images);
                 if (problem.empty()) {
-                    if (auto spec = berth::manifest::to_container_spec(service, *images); !spec) problem = spec.error().describe();
+                    auto spec = berth::manifest::to_container_spec(service, *images);
+                    if (!spec) problem = spec.error().describe();
+                    // At image build time: each service's seccomp filter, compiled once here
+                    // instead of at every boot (berth-init seeds its cache from it).
+                    else if (spec->seccomp && !seccomp_cache.empty()) {
+                        auto compiled = berth::runtime::seccomp::compile_cached(*spec->seccomp, seccomp_cache);
+                        if (!compiled) problem = service.file_path + ": seccomp: " + compiled.error().describe();
+                    }
                 }
                 if (problem.empty()) resolved.push_back(std::move(service));
                 else report.errors.push_back({service.file_path, service.name, problem});

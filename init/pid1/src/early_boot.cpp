@@ -91,9 +91,9 @@ Result<void> mount_state(const std::string& device) {
     const std::string bin = std::string(kNewRoot) + "/usr/bin/";
     if (!has_ext_magic(head)) {
         log::info("state partition " + device + " has no filesystem: formatting it (first boot)");
-        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-I", "256", "-L", "state", device}, true)); code != 0)
+        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-I", "256", "-i", "16384", "-L", "state", device}, true)); code != 0)
             return fail("mke2fs " + device + " exited with " + std::to_string(code));
-    } else {
+    } else if (!ext_is_clean(head)) {
         // After a power cut the filesystem may need repairs: e2fsck fixes what is safe (-p),
         // then, if that is not enough, everything (-y): nobody is at the console to answer.
         int code = TRY(run_program({bin + "e2fsck", "-p", device}, false));
@@ -206,6 +206,12 @@ std::string describe_block_devices(const std::vector<BlockDevice>& devices) {
 bool has_ext_magic(std::string_view head) {
     return head.size() >= 1082 && static_cast<unsigned char>(head[1080]) == 0x53 &&
            static_cast<unsigned char>(head[1081]) == 0xEF;
+}
+
+bool ext_is_clean(std::string_view head) {
+    if (!has_ext_magic(head) || head.size() < 1024 + 60) return false;
+    unsigned state = static_cast<unsigned char>(head[1024 + 58]) | static_cast<unsigned char>(head[1024 + 59]) << 8;
+    return (state & 1) != 0 && (state & 2) == 0;  // EXT2_VALID_FS set, EXT2_ERROR_FS clear
 }
 
 Result<void> run_early_boot() {

@@ -1,5 +1,6 @@
 #include "berth/pid1/system_setup.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <net/if.h>
@@ -154,6 +155,22 @@ Result<pid_t> load_listed_modules_in_background(const std::string& list_file) {
         ::_exit(loaded ? 0 : 1);
     }
     return pid;
+}
+
+Result<void> copy_directory_files(const std::string& from, const std::string& to) {
+    DIR* dir = ::opendir(from.c_str());
+    if (!dir) return {};  // nothing precompiled
+    TRY(sys::mkdir_p(to, 0700));
+    Result<void> result;
+    while (auto* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        auto content = sys::read_file(from + "/" + entry->d_name);
+        auto copied = content ? sys::write_file(to + "/" + entry->d_name, *content, 0, 0600)
+                              : Result<void>(fail(content.error()));
+        if (!copied) result = copied;
+    }
+    ::closedir(dir);
+    return result;
 }
 
 Result<void> seed_entropy(const std::string& seed_file) {

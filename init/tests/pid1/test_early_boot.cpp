@@ -61,3 +61,15 @@ TEST_CASE("the ext superblock magic decides whether the state partition is new",
     CHECK(has_ext_magic(ext));
     CHECK_FALSE(has_ext_magic(ext.substr(0, 1081)));  // a short read is not a filesystem
 }
+
+TEST_CASE("a cleanly unmounted state filesystem skips the check", "[unit][early-boot]") {
+    std::string ext(4096, '\0');
+    ext[1080] = '\x53';
+    ext[1081] = '\xEF';
+    CHECK_FALSE(ext_is_clean(ext));  // s_state 0: mounted, not cleanly unmounted
+    ext[1024 + 58] = 1;              // EXT2_VALID_FS
+    CHECK(ext_is_clean(ext));
+    ext[1024 + 58] = 3;              // ... and EXT2_ERROR_FS
+    CHECK_FALSE(ext_is_clean(ext));
+    CHECK_FALSE(ext_is_clean(std::string(4096, '\0')));
+}

@@ -48,6 +48,9 @@ std::string describe_block_devices(const std::vector<BlockDevice>& devices);
 
 // ext2/3/4 superblock magic (0xEF53 at byte 1080 of the device). `head` holds the first bytes.
 bool has_ext_magic(std::string_view head);
+// Its s_state says "cleanly unmounted, no errors": the check can be skipped (what e2fsck -p
+// would decide too, without starting it).
+bool ext_is_clean(std::string_view head);
 
 // Does the whole early boot and execs the new root's init. Returns only on failure, after
 // printing what went wrong; the caller decides what to do then (reboot: the boot counter

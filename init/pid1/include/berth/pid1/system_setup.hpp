@@ -44,6 +44,10 @@ Result<void> load_listed_modules(const std::string& list_file);
 // loop reaps the child like any orphan. Returns the child's pid.
 Result<pid_t> load_listed_modules_in_background(const std::string& list_file);
 
+// Copies the regular files of `from` into `to` (made 0700; files 0600). A missing `from` is
+// nothing to do.
+Result<void> copy_directory_files(const std::string& from, const std::string& to);
+
 // Mixes a saved seed into the kernel's pool and saves a fresh one for the next boot.
 Result<void> seed_entropy(const std::string& seed_file);
 
