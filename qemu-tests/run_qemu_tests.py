@@ -192,9 +192,20 @@ def scenario_lifecycle(args):
         vm.kill()
 
 
+STATIC_NETWORK = """[network]
+dns = ["10.0.2.3"]
+[[network.static]]
+interface = "eth0"
+address = "10.0.2.15/24"
+gateway = "10.0.2.2"
+"""
+
+
 def scenario_uefi(args):
+    # Through the firmware and systemd-boot, with static addressing from the host config
+    # (QEMU's user network is 10.0.2.0/24; its gateway 10.0.2.2 and resolver 10.0.2.3).
     vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True)
-    vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True, host_config=host_config(vm))
+    vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True, host_config=host_config(vm, STATIC_NETWORK))
     vm.fresh_disk()
     vm.start()
     try:
@@ -203,6 +214,15 @@ def scenario_uefi(args):
         check("UEFI boot: every default service is ready", all(services[n]["state"] == "ready" for n in DEFAULT_SERVICES))
         status = json.loads(vm.ssh("berthctl --json status").stdout)
         check("UEFI boot: systemd-boot picked slot A", status.get("boot_slot") == "a", status)
+        netd = vm.ssh("berthctl logs netd").stdout
+        check("static network: netd configured eth0 from the host config", "eth0: static 10.0.2.15/24 via 10.0.2.2" in netd
+              and "DHCP" not in netd, netd)
+        addr = vm.ssh("ip -4 addr show eth0; ip route").stdout
+        check("static network: the address and default route are set", "inet 10.0.2.15/24" in addr
+              and "default via 10.0.2.2" in addr, addr)
+        resolv = vm.ssh("cat /etc/resolv.conf").stdout
+        check("static network: containers get the configured resolver", "nameserver 10.0.2.3" in resolv, resolv)
+        check("the hostname comes from the host config", vm.ssh("cat /proc/sys/kernel/hostname").stdout.strip() == "berth-test")
         print("console:\n" + vm.console()[-1500:])
     finally:
         vm.kill()
