@@ -1,0 +1,24 @@
+// berth-init's roles, as the steps each takes before (and right after) the supervisor starts.
+// Failures are logged and never fatal: PID 1 keeps going with what it has.
+#pragma once
+
+#include "berth/pid1/init_system.hpp"
+
+namespace berth::pid1 {
+
+// The initramfs role (/etc/initrd-release exists): run_early_boot(), which execs the new root's
+// init. If that fails, says why on the console and reboots after 10 s (boot counting then gives
+// the other slot its turn).
+[[noreturn]] void boot_from_initramfs();
+
+// Before the supervisor. A machine: host filesystems, cgroup controllers, the kernel modules of
+// /etc/berth/modules, entropy, efivarfs and the ESP, the runtime directories of the default
+// services, the precompiled seccomp filters, the host config (which may set the hostname and add
+// services to options), hostname, loopback. A test namespace: /proc, hostname, loopback.
+void prepare_host(InitOptions& options);
+
+// Once the supervisor exists: the modules no service needs at boot (/etc/berth/modules.later),
+// loaded by a child process while services start.
+void load_later_modules(const InitOptions& options);
+
+}  // namespace berth::pid1
