@@ -44,6 +44,7 @@ class VM:
         self.uefi = uefi
         self.memory = memory
         self.console_path = os.path.join(self.dir, "console.log")
+        self.monitor_path = os.path.join(self.dir, "monitor.sock")
         self.key, self.public_key = make_key(work_dir)
         self.port = free_port()
         self.proc = None
@@ -69,7 +70,8 @@ class VM:
 
     def command(self):
         cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", str(self.memory), "-smp", "2",
-               "-display", "none", "-monitor", "none", "-serial", "file:" + self.console_path,
+               "-display", "none", "-serial", "file:" + self.console_path,
+               "-monitor", "unix:%s,server=on,wait=off" % self.monitor_path,
                "-drive", "file=%s,if=virtio,format=qcow2,cache=writeback" % self.disk,
                "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22" % self.port,
                "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci"]
@@ -92,6 +94,16 @@ class VM:
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.dir, "qemu.stderr"), "w"))
+
+    def monitor(self, command):
+        """One command to QEMU's human monitor (e.g. "sendkey ctrl-alt-delete")."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.monitor_path)
+            s.settimeout(5)
+            s.recv(4096)  # banner and prompt
+            s.sendall(command.encode() + b"\n")
+            time.sleep(0.5)
+            return s.recv(4096).decode(errors="replace")
 
     def wait_exit(self, timeout):
         try:

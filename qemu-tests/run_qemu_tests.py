@@ -170,8 +170,13 @@ def scenario_lifecycle(args):
         vm.ssh("logger -t qemu-test %s" % marker)
         time.sleep(2)
         boot_id = vm.ssh("cat /proc/sys/kernel/random/boot_id").stdout.strip()
-        vm.ssh("berthctl reboot", check=False, timeout=20)
-        vm.wait_console(r"berth-init starting", timeout=180, start=len(vm.console()) - 10)
+        # Ctrl-Alt-Del (the kernel turns it into SIGINT for PID 1): an orderly reboot.
+        before_reboot = len(vm.console())
+        vm.monitor("sendkey ctrl-alt-delete")
+        m = vm.wait_console(r"berth-init starting", timeout=180, start=before_reboot)
+        check("Ctrl-Alt-Del: services stopped before the reboot",
+              re.search(r"all services stopped[\s\S]*rebooting", vm.console()[before_reboot:m.start()]) is not None,
+              vm.console()[before_reboot:m.start()][-1500:])
         time.sleep(2)
         vm.wait_ssh()
         vm.wait_services(DEFAULT_SERVICES)

@@ -4,6 +4,9 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "berth/log.hpp"
 #include "berth/pid1/early_boot.hpp"
 #include "berth/pid1/host_setup.hpp"
@@ -67,6 +70,8 @@ void prepare_host(InitOptions& options) {
     setup.run_dir = options.run_dir;
     attempt("mount host filesystems", apply_mounts(host_mount_plan(setup)));
     if (options.machine) {
+        // Ctrl-Alt-Del becomes SIGINT to PID 1 (an orderly reboot) instead of an instant reset.
+        if (::reboot(RB_DISABLE_CAD) != 0) log::error(std::string("disable Ctrl-Alt-Del: ") + std::strerror(errno));
         attempt("enable cgroup controllers", enable_cgroup_controllers("/sys/fs/cgroup").transform([](auto&&) {}));
         attempt("load modules", load_listed_modules("/etc/berth/modules"));
         // After the modules: a hardware RNG driver (virtio_rng) feeds the pool.
