@@ -5,7 +5,8 @@
 #  3. 50 containers started one by one with `berth run --detach` in a shell loop
 #     (target: berth-init <= 0.5x the loop: it needs no process per start).
 # Each of the RUNS rounds (default 3) measures all three, 2 and 3 back to back, so that load
-# from other work on the machine hits both alike; the report gives the medians.
+# from other work on the machine hits both alike, with a pause (SETTLE seconds, default 2) after
+# each so that one measurement's teardown does not run into the next; the report gives medians.
 #
 #   bash bench/init_bench.sh [BUILD_DIR] [OUT.md]        (as root; default build/release)
 set -euo pipefail
@@ -47,11 +48,19 @@ make_services() {  # DIR COUNT
     done
 }
 
-# Starts berth-init in a fresh pid + mount namespace; sets INIT_PID (berth-init's host pid).
+# "Ready": berth-init's own "boot: all N services ready" line, read from its stderr as it is
+# written (costs nothing while the services start); older builds without that line are polled
+# through `berthctl --json services` every 10 ms (each poll costs CPU that the loop does not pay).
+if grep -q 'services ready' "$INIT"; then READY_BY=${READY_BY:-log}; else READY_BY=poll; fi
+mkfifo "$TMP/init.log"
+
+# Starts berth-init in a fresh pid + mount namespace; sets INIT_PID (berth-init's host pid) and
+# opens its stderr on fd 3.
 start_init() {  # SERVICES_DIR SOCKET
     unshare --pid --mount --fork "$INIT" --test --services "$1" --images "$TMP/images" \
-        --state "$TMP/svcstate" --control-socket "$2" 2>/dev/null &
+        --state "$TMP/svcstate" --control-socket "$2" 2>"$TMP/init.log" &
     local unshare_pid=$!
+    exec 3<"$TMP/init.log"
     for _ in $(seq 1 500); do
         INIT_PID=$(cat "/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null | awk '{print $1}')
         [[ -n $INIT_PID && -S $2 ]] && return 0
@@ -64,11 +73,27 @@ ready_count() {  # SOCKET
     "$CTL" --socket "$1" --json services 2>/dev/null | grep -o '"state":"ready"' | wc -l
 }
 
+# Waits until COUNT services are ready.
+wait_ready() {  # SOCKET COUNT
+    if [[ $READY_BY == log ]]; then
+        while IFS= read -r line <&3; do [[ $line == *"boot: all $2 services ready"* || $line == *"boot: settled"* ]] && break; done
+    else
+        until [[ $(ready_count "$1") -eq $2 ]]; do sleep 0.01; done
+    fi
+    cat <&3 >/dev/null &  # keep its stderr drained
+    [[ $(ready_count "$1") -eq $2 ]] || { echo "berth-init reported ready, but not all $2 services are" >&2; exit 1; }
+}
+
 stop_init() {  # SOCKET
     "$CTL" --socket "$1" poweroff >/dev/null 2>&1 || true
     for _ in $(seq 1 500); do kill -0 "$INIT_PID" 2>/dev/null || break; sleep 0.02; done
     INIT_PID=
+    exec 3<&-
 }
+
+# The kernel tears dead containers' namespaces down in the background (a network namespace
+# takes a while); let that finish so it does not slow down the next measurement.
+settle() { sleep "${SETTLE:-2}"; }
 
 # Resident KiB per mapping kind of a process: text (file-backed, executable), other file-backed,
 # heap, stack, other anonymous. Plus the Anonymous total.
@@ -98,24 +123,27 @@ RSS_LIST=() INIT_LIST=() LOOP_LIST=() RATIO_LIST=()
 for run in $(seq 1 "$RUNS"); do
     # 1. Idle RSS with 10 services.
     start_init "$TMP/s10" "$TMP/c10.sock"
-    until [[ $(ready_count "$TMP/c10.sock") -eq 10 ]]; do sleep 0.05; done
+    wait_ready "$TMP/c10.sock" 10
     sleep 2
     RSS_LIST+=("$(awk '/^VmRSS/ {print $2}' "/proc/$INIT_PID/status")")
     [[ $run -eq 1 ]] && SMAPS=$(smaps_breakdown "$INIT_PID")
     stop_init "$TMP/c10.sock"
+    settle
 
     # 2. berth-init: start to 50 services ready.
     t0=$(now_ms)
     start_init "$TMP/s50" "$TMP/c50.sock"
-    until [[ $(ready_count "$TMP/c50.sock") -eq 50 ]]; do sleep 0.01; done
+    wait_ready "$TMP/c50.sock" 50
     init_ms=$(( $(now_ms) - t0 ))
     stop_init "$TMP/c50.sock"
+    settle
 
     # 3. The same 50 containers, one `berth run --detach` each.
     t0=$(now_ms)
     for i in $(seq 1 50); do "$BERTH" --root "$TMP/state" run --detach --bundle "$TMP/bundle" "r${run}c$i" >/dev/null; done
     loop_ms=$(( $(now_ms) - t0 ))
     for i in $(seq 1 50); do "$BERTH" --root "$TMP/state" delete --force "r${run}c$i" >/dev/null 2>&1 || true; done
+    settle
 
     INIT_LIST+=("$init_ms") LOOP_LIST+=("$loop_ms")
     RATIO_LIST+=("$(awk -v a="$init_ms" -v b="$loop_ms" 'BEGIN { printf "%.2f", a / b }')")
@@ -139,7 +167,7 @@ REPORT=$(cat <<MD
 
 - runs (RSS KiB / init ms / loop ms): $(for i in "${!INIT_LIST[@]}"; do printf '%s/%s/%s ' "${RSS_LIST[$i]}" "${INIT_LIST[$i]}" "${LOOP_LIST[$i]}"; done)
 - resident KiB by mapping, run 1: $SMAPS
-- load average before / after: $LOAD_BEFORE / $LOAD_AFTER
+- ready detected by: $READY_BY; load average before / after: $LOAD_BEFORE / $LOAD_AFTER
 MD
 )
 echo "$REPORT"

@@ -105,7 +105,8 @@ public:
         int unshare_flags = 0;
         for (const auto& ns : spec.namespaces) {
             if (!ns.path.empty() || ns.type == NamespaceType::Cgroup) continue;
-            bool at_clone = ns.type == NamespaceType::Pid || ns.type == NamespaceType::User || ns.type == NamespaceType::Time;
+            bool at_clone =
+                ns.type == NamespaceType::Pid || ns.type == NamespaceType::User || ns.type == NamespaceType::Time;
             if (at_clone) flags |= static_cast<unsigned long>(namespace_clone_flag(ns.type));
             else unshare_flags |= namespace_clone_flag(ns.type);
         }
@@ -118,12 +119,15 @@ public:
         bool runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
         auto program = TRY(seccomp_program(spec, params.seccomp_cache_dir));
 
+        // The init joins its cgroup itself, unless it starts in a new user namespace, where it
+        // has no right to: then the parent moves it (start()).
+        const cgroups::Cgroup* child_joins = (flags & CLONE_NEWUSER) ? nullptr : params.cgroup;
         pid_t pid = TRY_CTX(sys::clone_process(flags), "create container process");
         if (pid == 0) {
             parent_end.reset();
             detail::InitContext ctx{&spec, child_end.get(), params.state_dir_fd, params.console_socket_fd,
                                     params.preserve_fds, runtime_hooks, {params.stdio[0], params.stdio[1], params.stdio[2]},
-                                    program ? &*program : nullptr, unshare_flags};
+                                    program ? &*program : nullptr, unshare_flags, child_joins};
             detail::container_init(ctx);
         }
         child_end.reset();
@@ -131,7 +135,7 @@ public:
         session.pid_ = pid;
         session.channel_ = std::move(parent_end);
         if (params.nonblocking) ::fcntl(session.channel_.get(), F_SETFL, O_NONBLOCK);
-        if (auto sent = session.start(spec, params); !sent) {
+        if (auto sent = session.start(spec, params, /*join_cgroup=*/!child_joins); !sent) {
             ::kill(pid, SIGKILL);
             session.failure_ = std::move(sent).error();
         }
@@ -164,18 +168,18 @@ public:
     pid_t pid() const { return pid_; }
     int fd() const { return channel_.get(); }
     sys::UniqueFd take_channel() { return std::move(channel_); }
-    void close() { channel_.reset(); }
 
 private:
-    // Writes the uid/gid maps, moves the process into its cgroup and lets it go.
-    Result<void> start(const ContainerSpec& spec, const LaunchParams& params) {
+    // Writes the uid/gid maps, moves the process into its cgroup (unless it does so itself) and
+    // lets it go.
+    Result<void> start(const ContainerSpec& spec, const LaunchParams& params, bool join_cgroup) {
         const Namespace* user_ns = spec.find_namespace(NamespaceType::User);
         if (user_ns && user_ns->path.empty()) {
             std::string proc = "/proc/" + std::to_string(pid_);
             TRY_CTX(sys::write_existing(proc + "/uid_map", mapping_text(spec.uid_mappings)), "linux.uidMappings");
             TRY_CTX(sys::write_existing(proc + "/gid_map", mapping_text(spec.gid_mappings)), "linux.gidMappings");
         }
-        if (params.cgroup) TRY_CTX(params.cgroup->add_process(pid_), "join cgroup");
+        if (params.cgroup && join_cgroup) TRY_CTX(params.cgroup->add_process(pid_), "join cgroup");
         // The state JSON is only for hooks; without any, the init needs none.
         if (has_setup_hooks(spec.hooks)) state_ = params.state_for_hooks(pid_, Status::Creating);
         prestart_ = spec.hooks.prestart;
@@ -582,8 +586,9 @@ Result<RunResult> run_container(const Runtime& rt, const CreateOptions& opts, bo
 struct SpawnLaunch::State {
     std::optional<cgroups::Cgroup> cgroup;
     std::string cgroup_path;
-    std::optional<LaunchSession> session;  // until the launch is over
-    bool process_gone = false;             // reaped by the caller: never signal the pid again
+    std::optional<LaunchSession> session;
+    bool over = false;          // Started, or failed
+    bool process_gone = false;  // reaped by the caller: never signal the pid again
     pid_t pid = 0;
 };
 
@@ -591,7 +596,7 @@ SpawnLaunch::SpawnLaunch(std::unique_ptr<State> state) : state_(std::move(state)
 SpawnLaunch::SpawnLaunch(SpawnLaunch&&) noexcept = default;
 SpawnLaunch& SpawnLaunch::operator=(SpawnLaunch&&) noexcept = default;
 SpawnLaunch::~SpawnLaunch() {
-    if (state_ && state_->session && !state_->process_gone) ::kill(state_->pid, SIGKILL);
+    if (state_ && !state_->over && !state_->process_gone) ::kill(state_->pid, SIGKILL);
 }
 
 Result<SpawnLaunch> SpawnLaunch::begin(const ContainerSpec& spec, const SpawnOptions& opts) {
@@ -630,16 +635,16 @@ Result<SpawnLaunch> SpawnLaunch::begin(const ContainerSpec& spec, const SpawnOpt
     return SpawnLaunch(std::move(state));
 }
 
-int SpawnLaunch::fd() const { return state_->session ? state_->session->fd() : -1; }
+int SpawnLaunch::fd() const { return state_->session->fd(); }
 pid_t SpawnLaunch::pid() const { return state_->pid; }
 const std::string& SpawnLaunch::cgroup_path() const { return state_->cgroup_path; }
 
 Result<SpawnLaunch::Progress> SpawnLaunch::advance() {
-    if (!state_->session) return fail("container launch already finished");
+    if (state_->over) return fail("container launch already over");
     auto step = state_->session->step();
     if (step && *step == LaunchSession::Step::Pending) return Progress::Pending;
     if (step && !send_message(state_->session->fd(), detail::kStart)) step = fail_sys("start container process");
-    state_->session.reset();
+    state_->over = true;
     if (!step) {
         if (!state_->process_gone) ::kill(state_->pid, SIGKILL);
         return fail(std::move(step).error());
@@ -649,12 +654,12 @@ Result<SpawnLaunch::Progress> SpawnLaunch::advance() {
 
 Error SpawnLaunch::exited(int wait_status) {
     state_->process_gone = true;
-    if (!state_->session) return Error{0, "container launch already finished"};
+    if (state_->over) return Error{0, "container launch already over"};
+    state_->over = true;
     // The init reports its own failure before it exits; that message names the cause.
     std::string message;
     bool reported = detail::receive_message(state_->session->fd(), message) == detail::Receive::Message &&
                     message.rfind(detail::kErrorPrefix, 0) == 0;
-    state_->session.reset();
     if (reported) return Error{0, message.substr(std::strlen(detail::kErrorPrefix))};
     std::string how = WIFSIGNALED(wait_status) ? "killed by signal " + std::to_string(WTERMSIG(wait_status))
                                                : "exit code " + std::to_string(WEXITSTATUS(wait_status));

@@ -225,6 +225,10 @@ Result<void> wait_for_start(const InitContext& ctx) {
 Result<void> init_steps(const InitContext& ctx, std::string& executable, bool& seccomp_loaded) {
     const ContainerSpec& spec = *ctx.spec;
     const Process& process = spec.process;
+    // Into the cgroup before anything else, so its limits hold for all that follows. Done here
+    // rather than by the parent: a migration waits on the kernel (an RCU grace period per v1
+    // hierarchy), and berth-init need not wait with it.
+    if (ctx.join_cgroup) TRY_CTX(ctx.join_cgroup->add_process(0), "join cgroup");
     std::string go = receive_message(ctx.sync_fd);
     if (go.rfind(kGo, 0) != 0) return fail("runtime went away before the container started");
     std::string state = go.substr(std::strlen(kGo));

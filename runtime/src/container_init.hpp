@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "berth/runtime/cgroups.hpp"
 #include "berth/runtime/seccomp.hpp"
 #include "berth/runtime/spec.hpp"
 
@@ -27,6 +28,7 @@ struct InitContext {
     int stdio[3] = {-1, -1, -1};     // become fds 0, 1, 2 when set
     const seccomp::Program* seccomp = nullptr;  // compiled by the parent, off the child's path
     int unshare_flags = 0;  // new namespaces the init makes itself (not at clone): mount, uts, ipc, net
+    const cgroups::Cgroup* join_cgroup = nullptr;  // the init moves itself in, first thing
 };
 
 [[noreturn]] void container_init(const InitContext& ctx);

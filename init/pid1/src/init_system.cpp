@@ -15,10 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "berth/log.hpp"
@@ -44,12 +48,13 @@ supervisor::WallTime wall_now() { return supervisor::WallClock::now(); }
 // What PID 1 keeps per service besides the supervisor's state.
 struct ServiceRuntime {
     manifest::ServiceManifest manifest;
-    runtime::ContainerSpec spec;  // of the running instance
     std::string cgroup_path;
     int pid = 0;
     sys::UniqueFd out, err;       // read ends of the service's stdout/stderr pipes
     sys::UniqueFd notify;         // datagram socket for READY=1
     std::optional<runtime::SpawnLaunch> launch;  // while its container sets itself up
+    int kernel_view_pid = 0;                     // the process pid_namespace and kernel_cgroup are of
+    std::string pid_namespace, kernel_cgroup;    // for `berthctl services`
     supervisor::LogRing ring;
     explicit ServiceRuntime(size_t ring_bytes) : ring(ring_bytes) {}
 };
@@ -81,6 +86,237 @@ struct CgroupRemoval {
 constexpr int kMaxRemovalAttempts = 20;  // ~7 s of back-off in all
 
 uint64_t tag(Source source, int fd) { return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd); }
+
+// ---- manifests, parsed in a short-lived child process ----
+// TOML parsing, validation and the dependency graph run at boot and for `berthctl add` only.
+// Run in a child, their code (a good part of berth-init) never becomes part of PID 1's resident
+// memory; the child sends its result back in this compact binary form. Every field of a
+// manifest is listed once, in fields(), for both directions.
+
+class Encoder {
+public:
+    std::string out;
+
+    void operator()(const std::string& v) {
+        count(v.size());
+        out += v;
+    }
+    template <typename T>
+        requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+    void operator()(const T& v) {
+        out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+    template <typename R, typename P>
+    void operator()(const std::chrono::duration<R, P>& v) {
+        (*this)(v.count());
+    }
+    template <typename T>
+    void operator()(const std::optional<T>& v) {
+        (*this)(v.has_value());
+        if (v) (*this)(*v);
+    }
+    template <typename T>
+    void operator()(const std::vector<T>& v) {
+        count(v.size());
+        for (const auto& e : v) (*this)(e);
+    }
+    template <typename K, typename V>
+    void operator()(const std::map<K, V>& v) {
+        count(v.size());
+        for (const auto& [k, e] : v) {
+            (*this)(k);
+            (*this)(e);
+        }
+    }
+    template <typename T>
+        requires std::is_class_v<T>
+    void operator()(const T& v) {
+        fields(*this, const_cast<T&>(v));  // fields() only reads through an Encoder
+    }
+
+private:
+    void count(size_t n) { (*this)(static_cast<uint32_t>(n)); }
+};
+
+class Decoder {
+public:
+    explicit Decoder(std::string_view in) : in_(in) {}
+    bool ok() const { return ok_ && in_.empty(); }
+
+    void operator()(std::string& v) {
+        size_t n = count();
+        if (n > in_.size()) return broken();
+        v.assign(in_.substr(0, n));
+        in_.remove_prefix(n);
+    }
+    template <typename T>
+        requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+    void operator()(T& v) {
+        if (in_.size() < sizeof v) return broken();
+        std::memcpy(&v, in_.data(), sizeof v);
+        in_.remove_prefix(sizeof v);
+    }
+    template <typename R, typename P>
+    void operator()(std::chrono::duration<R, P>& v) {
+        R ticks{};
+        (*this)(ticks);
+        v = std::chrono::duration<R, P>(ticks);
+    }
+    template <typename T>
+    void operator()(std::optional<T>& v) {
+        bool present = false;
+        (*this)(present);
+        v.reset();
+        if (present) (*this)(v.emplace());
+    }
+    template <typename T>
+    void operator()(std::vector<T>& v) {
+        size_t n = count();
+        v.clear();
+        for (size_t i = 0; i < n && ok_; ++i) (*this)(v.emplace_back());
+    }
+    template <typename K, typename V>
+    void operator()(std::map<K, V>& v) {
+        size_t n = count();
+        v.clear();
+        for (size_t i = 0; i < n && ok_; ++i) {
+            K key{};
+            (*this)(key);
+            (*this)(v[std::move(key)]);
+        }
+    }
+    template <typename T>
+        requires std::is_class_v<T>
+    void operator()(T& v) {
+        fields(*this, v);
+    }
+
+private:
+    size_t count() {
+        uint32_t n = 0;
+        (*this)(n);
+        return ok_ ? n : 0;
+    }
+    void broken() {
+        ok_ = false;
+        in_ = {};
+    }
+    std::string_view in_;
+    bool ok_ = true;
+};
+
+// A new field in these structs must be added below too; the sizes make the compiler say so.
+static_assert(sizeof(manifest::ServiceManifest) == 960 && sizeof(manifest::ContainerSection) == 432 &&
+                  sizeof(manifest::MountEntry) == 104 && sizeof(manifest::ResourceLimits) == 56 &&
+                  sizeof(manifest::Readiness) == 80 && sizeof(manifest::HealthCheck) == 56 &&
+                  sizeof(manifest::RestartSettings) == 32 && sizeof(manifest::StopSettings) == 48 &&
+                  sizeof(manifest::SourcePosition) == 8 && sizeof(manifest::Diagnostic) == 96,
+              "a manifest struct changed: update fields() for the child's result (init_system.cpp)");
+
+template <typename Io> void fields(Io& io, manifest::SourcePosition& p) { io(p.line), io(p.column); }
+template <typename Io> void fields(Io& io, manifest::MountEntry& m) {
+    io(m.type), io(m.source), io(m.target), io(m.read_only), io(m.options);
+}
+template <typename Io> void fields(Io& io, manifest::ResourceLimits& r) {
+    io(r.memory_bytes), io(r.cpus), io(r.pids), io(r.io_weight);
+}
+template <typename Io> void fields(Io& io, manifest::Readiness& r) {
+    io(r.kind), io(r.exec), io(r.tcp_port), io(r.file), io(r.timeout);
+}
+template <typename Io> void fields(Io& io, manifest::HealthCheck& h) {
+    io(h.exec), io(h.interval), io(h.timeout), io(h.retries), io(h.start_period);
+}
+template <typename Io> void fields(Io& io, manifest::RestartSettings& r) {
+    io(r.policy), io(r.delay), io(r.max_delay), io(r.reset_after);
+}
+template <typename Io> void fields(Io& io, manifest::StopSettings& s) { io(s.signal), io(s.signal_name), io(s.timeout); }
+template <typename Io> void fields(Io& io, manifest::ContainerSection& c) {
+    io(c.image), io(c.command), io(c.args), io(c.env), io(c.workdir), io(c.user), io(c.group), io(c.read_only);
+    io(c.hostname), io(c.capabilities_add), io(c.capabilities_drop), io(c.seccomp), io(c.seccomp_profile);
+    io(c.sysctls), io(c.devices), io(c.network), io(c.pid);
+}
+template <typename Io> void fields(Io& io, manifest::ServiceManifest& m) {
+    io(m.name), io(m.file_path), io(m.description), io(m.type), io(m.critical), io(m.privileged), io(m.after);
+    io(m.required_services), io(m.container), io(m.mounts), io(m.resources), io(m.ready), io(m.health);
+    io(m.restart), io(m.stop), io(m.warnings), io(m.positions);
+}
+template <typename Io> void fields(Io& io, manifest::Diagnostic& d) { io(d.file), io(d.service), io(d.message); }
+
+// Runs `produce` in a child process and hands what it encoded to `consume`. Fails only if the
+// child could not run or its answer did not decode; the caller then does the work itself.
+Result<void> in_child(const std::function<void(Encoder&)>& produce, const std::function<void(Decoder&)>& consume) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) return fail_sys("pipe");
+    sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) return fail_sys("fork");
+    if (pid == 0) {
+        read_end.reset();
+        Encoder encoder;
+        produce(encoder);
+        ::_exit(sys::write_all(write_end.get(), encoder.out) ? 0 : 1);
+    }
+    write_end.reset();
+    auto answer = sys::read_all(read_end.get());
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!answer) return fail(answer.error());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("manifest helper process failed");
+    Decoder decoder(*answer);
+    consume(decoder);
+    if (!decoder.ok()) return fail("manifest helper process: malformed answer");
+    return {};
+}
+
+// The services of the manifest directories in start order, and what failed to load.
+struct LoadedManifests {
+    std::vector<manifest::ServiceManifest> services;
+    std::vector<manifest::Diagnostic> errors;
+    std::string order_error;  // start_order() refused the set
+};
+template <typename Io> void fields(Io& io, LoadedManifests& l) { io(l.services), io(l.errors), io(l.order_error); }
+
+LoadedManifests load_manifests_here(const std::vector<std::string>& dirs) {
+    auto report = manifest::load_directories(dirs);
+    LoadedManifests loaded;
+    loaded.errors = std::move(report.errors);
+    auto order = manifest::start_order(report.services);
+    if (!order) {
+        loaded.order_error = order.error().describe();
+        return loaded;
+    }
+    for (const auto& name : *order)
+        for (auto& m : report.services)
+            if (m.name == name) loaded.services.push_back(std::move(m));
+    return loaded;
+}
+
+// One manifest for `berthctl add`, parsed and checked against its image; or why not.
+struct ParsedManifest {
+    std::optional<manifest::ServiceManifest> manifest;
+    std::string error;
+};
+template <typename Io> void fields(Io& io, ParsedManifest& p) { io(p.manifest), io(p.error); }
+
+ParsedManifest parse_manifest_here(const std::string& text, const std::string& path, const manifest::SpecContext& context) {
+    ParsedManifest parsed;
+    auto m = manifest::parse_manifest(text, path);
+    if (!m) parsed.error = m.error().describe();
+    else if (auto spec = manifest::to_container_spec(*m, context); !spec) parsed.error = spec.error().describe();
+    else parsed.manifest = std::move(*m);
+    return parsed;
+}
+
+// Runs `here` in a child process; falls back to running it in this one (with a warning).
+template <typename T>
+T via_child(const std::function<T()>& here) {
+    T result;
+    auto done = in_child([&](Encoder& e) { e(here()); }, [&](Decoder& d) { d(result); });
+    if (done) return result;
+    log::warning("parsing manifests in-process: " + done.error().describe());
+    return here();
+}
 
 }  // namespace
 
@@ -219,7 +455,9 @@ struct InitSystem::Impl {
         for (const auto& m : s.manifest.mounts)
             if (m.type == manifest::MountType::Volume) TRY(sys::mkdir_p(manifest::volume_path(m.source, ctx), 0755));
         if (s.manifest.ready.kind == manifest::ReadyKind::Notify) TRY(open_notify_socket(s));
-        s.spec = TRY(manifest::to_container_spec(s.manifest, ctx));
+        // Built for this start and dropped once the container is cloned (a spec is ~20 KiB, mostly
+        // the seccomp profile): an exec probe builds it again.
+        runtime::ContainerSpec spec = TRY(manifest::to_container_spec(s.manifest, ctx));
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) < 0) return fail_sys("pipe");
         sys::UniqueFd out_r(out[0]), out_w(out[1]);
@@ -236,7 +474,7 @@ struct InitSystem::Impl {
             (void)runtime::try_remove_cgroup(s.cgroup_path);  // kills any straggler first
             removals.erase(pending);
         }
-        auto launch = TRY(runtime::SpawnLaunch::begin(s.spec, spawn));
+        auto launch = TRY(runtime::SpawnLaunch::begin(spec, spawn));
         for (int fd : {out_r.get(), err_r.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
         close_service_pipes(s);
         s.out = std::move(out_r);
@@ -272,7 +510,7 @@ struct InitSystem::Impl {
     }
 
     void end_launch(ServiceRuntime& s) {
-        if (s.launch->fd() >= 0) unwatch_for(s.launch->fd());
+        unwatch_for(s.launch->fd());
         s.launch.reset();
     }
 
@@ -376,11 +614,12 @@ struct InitSystem::Impl {
         } else {
             return -1;
         }
-        runtime::Process process = s.spec.process;
+        runtime::ContainerSpec spec = TRY(manifest::to_container_spec(m, options.spec_context));
+        runtime::Process process = spec.process;
         process.args = command;
         process.terminal = false;
         auto devnull = TRY(sys::open("/dev/null", O_RDWR));
-        return TRY(runtime::exec_in_process(s.spec, s.pid, s.cgroup_path, process,
+        return TRY(runtime::exec_in_process(spec, s.pid, s.cgroup_path, process,
                                             {devnull.get(), devnull.get(), devnull.get()}));
     }
 
@@ -506,6 +745,7 @@ struct InitSystem::Impl {
             drain_output(*s, supervisor::LogStream::Stderr);
             s->ring.flush(wall_now());
             s->pid = 0;
+            s->kernel_view_pid = 0;
             remove_cgroup_later(name, s->cgroup_path);
             trim_due = true;
             perform(super->process_exited(name, pid, supervisor::ExitStatus::from_wait_status(status), Clock::now()));
@@ -556,6 +796,7 @@ struct InitSystem::Impl {
     void drop_client(int fd) {
         unwatch(fd);
         clients.erase(fd);
+        trim_due = true;  // its buffers, and the JSON of its requests, are free now
     }
 
     void client_readable(int fd) {
@@ -621,16 +862,27 @@ struct InitSystem::Impl {
 
     nlohmann::json services_payload_with_invalid() {
         nlohmann::json payload = control::services_payload(super->statuses(Clock::now()));
-        // What the kernel says about each running service: its pid namespace and cgroup.
+        // What the kernel says about each running service: its pid namespace and cgroup. Read once
+        // per process (neither changes while it runs), not at every request: `services` is polled.
         for (auto& service : payload["services"]) {
             if (!service["pid"].is_number()) continue;
-            std::string proc = "/proc/" + std::to_string(service["pid"].get<int>());
-            char link[64] = {};
-            if (::readlink((proc + "/ns/pid").c_str(), link, sizeof link - 1) > 0) service["pid_namespace"] = link;
-            if (auto cgroup = sys::read_file(proc + "/cgroup")) {
-                auto at = cgroup->rfind("0::");
-                if (at != std::string::npos) service["cgroup"] = cgroup->substr(at + 3, cgroup->find('\n', at) - at - 3);
+            ServiceRuntime* s = find(service["name"].get<std::string>());
+            if (!s) continue;
+            int pid = service["pid"].get<int>();
+            if (s->kernel_view_pid != pid) {
+                s->kernel_view_pid = pid;
+                s->pid_namespace.clear();
+                s->kernel_cgroup.clear();
+                std::string proc = "/proc/" + std::to_string(pid);
+                char link[64] = {};
+                if (::readlink((proc + "/ns/pid").c_str(), link, sizeof link - 1) > 0) s->pid_namespace = link;
+                if (auto cgroup = sys::read_file(proc + "/cgroup")) {
+                    auto at = cgroup->rfind("0::");
+                    if (at != std::string::npos) s->kernel_cgroup = cgroup->substr(at + 3, cgroup->find('\n', at) - at - 3);
+                }
             }
+            if (!s->pid_namespace.empty()) service["pid_namespace"] = s->pid_namespace;
+            if (!s->kernel_cgroup.empty()) service["cgroup"] = s->kernel_cgroup;
         }
         for (const auto& d : invalid)
             payload["services"].push_back({{"name", d.service}, {"state", "invalid"}, {"pid", nullptr},
@@ -720,10 +972,10 @@ struct InitSystem::Impl {
             name = name.substr(0, name.rfind(".toml"));
         }
         std::string target = options.runtime_services_dir + "/" + name + ".toml";
-        auto parsed = manifest::parse_manifest(text, path.empty() ? target : path);
-        if (!parsed) return control::error_response(parsed.error().describe());
-        if (auto spec = manifest::to_container_spec(*parsed, options.spec_context); !spec)
-            return control::error_response(spec.error().describe());
+        auto checked = via_child<ParsedManifest>(
+            [&] { return parse_manifest_here(text, path.empty() ? target : path, options.spec_context); });
+        if (!checked.manifest) return control::error_response(checked.error);
+        auto& parsed = checked.manifest;
         if (find(parsed->name)) return control::error_response("service '" + parsed->name + "' already exists");
         auto added = super->add_service(service_config_from(*parsed), Clock::now());
         if (!added) return control::error_response(added.error().describe());
@@ -772,7 +1024,8 @@ struct InitSystem::Impl {
     // the kernel. PID 1 lives as long as the machine; its idle footprint is what counts.
     void release_memory() {
         if (!trim_due) return;
-        bool launching = std::any_of(services.begin(), services.end(), [](const auto& entry) { return entry.second->launch.has_value(); });
+        bool launching = std::any_of(services.begin(), services.end(),
+                                     [](const auto& entry) { return entry.second->launch.has_value(); });
         if (launching) return;  // more is on its way: trim once the burst is over
         trim_due = false;
         ::malloc_trim(0);
@@ -869,25 +1122,19 @@ Result<std::unique_ptr<InitSystem>> InitSystem::create(const InitOptions& option
     impl->signals.reset(sfd);
     impl->watch(sfd, Source::Signal);
 
-    auto report = manifest::load_directories(options.service_dirs);
-    impl->invalid = report.errors;
-    for (const auto& d : report.errors) impl->note(d.service, supervisor::LogLevel::Error, d.message);
-    std::vector<supervisor::ServiceConfig> configs;
-    for (auto& m : report.services) {
+    auto loaded = via_child<LoadedManifests>([&] { return load_manifests_here(options.service_dirs); });
+    if (!loaded.order_error.empty()) return fail(loaded.order_error);
+    impl->invalid = std::move(loaded.errors);
+    for (const auto& d : impl->invalid) impl->note(d.service, supervisor::LogLevel::Error, d.message);
+    // In start order: a service's dependencies come before it (load_directories checked the graph).
+    std::vector<supervisor::ServiceConfig> ordered;
+    for (auto& m : loaded.services) {
         for (const auto& w : m.warnings) impl->note(m.name, supervisor::LogLevel::Warning, w);
-        configs.push_back(service_config_from(m));
+        ordered.push_back(service_config_from(m));
         auto s = std::make_unique<ServiceRuntime>(options.log_ring_bytes);
         s->manifest = std::move(m);
         impl->services[s->manifest.name] = std::move(s);
     }
-    // Start order: a service's dependencies come before it (load_directories checked the graph).
-    std::vector<manifest::ServiceManifest> manifests;
-    for (auto& [name, s] : impl->services) manifests.push_back(s->manifest);
-    auto order = TRY(manifest::start_order(manifests));
-    std::vector<supervisor::ServiceConfig> ordered;
-    for (const auto& name : order)
-        for (const auto& c : configs)
-            if (c.name == name) ordered.push_back(c);
     impl->super.emplace(TRY(supervisor::Supervisor::create(std::move(ordered))));
     TRY(impl->listen_control());
     return std::unique_ptr<InitSystem>(new InitSystem(std::move(impl)));

@@ -146,6 +146,7 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
     host.service("web", looping("requires = [\"db\"]\n[restart]\npolicy = \"always\"\ndelay = \"200ms\"\n"));
     host.service("setup", "type = \"oneshot\"\n[container]\nimage = \"bb\"\ncommand = [\"/bin/sh\", \"-c\", \"echo oneshot ran\"]\n");
     host.service("broken", "[container]\nimage = \"bb\"\ncomand = [\"true\"]\n");
+    host.service("nocmd", "[container]\nimage = \"bb\"\ncommand = [\"/bin/no-such-program\"]\n");
     host.service("sick", looping("[health]\nexec = [\"test\", \"-f\", \"/tmp/healthy\"]\ninterval = \"200ms\"\nretries = 2\n"
                                  "timeout = \"1s\"\n[restart]\npolicy = \"on-failure\"\ndelay = \"100ms\"\n"));
     host.start();
@@ -159,6 +160,14 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         CHECK(broken["state"] == "invalid");
         CHECK(broken["last_error"].get<std::string>().find("broken.toml:3:1: container.comand: unknown key; did you mean 'command'?") !=
               std::string::npos);
+        // A container that fails while setting itself up: the reason comes from its init.
+        auto nocmd = host.wait_state("nocmd", "failed");
+        CHECK(nocmd["state"] == "failed");
+        CHECK_THAT(nocmd["last_error"].get<std::string>(), Catch::Contains("executable '/bin/no-such-program' not found"));
+        for (int i = 0; i < 100 && access("/sys/fs/cgroup/pids/berth/nocmd", F_OK) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        CHECK(access("/sys/fs/cgroup/pids/berth/nocmd", F_OK) != 0);
+        CHECK(access("/sys/fs/cgroup/berth/nocmd", F_OK) != 0);
         auto table = host.ctl({"services"});
         REQUIRE(table.exit_code == 0);
         CHECK_THAT(table.out, Catch::StartsWith("NAME"));
@@ -222,6 +231,46 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         auto bad_n = host.ctl({"logs", "-n", "x", "db"});
         CHECK(bad_n.exit_code == 1);
         CHECK_THAT(bad_n.err, Catch::Contains("-n needs a positive number, not 'x'"));
+    }
+
+    SECTION("berthctl add: the whole manifest takes effect; a bad one is refused with its location; remove") {
+        // Manifests are parsed in a helper process and sent back to berth-init: every field must
+        // survive the trip.
+        std::string extra = host.dir() + "/extra.toml";
+        std::ofstream(extra) << "description = \"added at run time\"\n"
+                                "[container]\nimage = \"bb\"\nread_only = false\nworkdir = \"/tmp\"\nhostname = \"extra-host\"\n"
+                                "command = [\"/bin/sh\", \"-c\"]\n"
+                                "args = [\"echo env=$GREETING host=$(hostname) cwd=$(pwd); touch /tmp/up; "
+                                "trap 'exit 0' USR1; while :; do sleep 0.1; done\"]\n"
+                                "env = { GREETING = \"hello\" }\n"
+                                "[[mount]]\ntype = \"tmpfs\"\ntarget = \"/scratch\"\n"
+                                "[resources]\npids = 50\n"
+                                "[ready]\nexec = [\"test\", \"-f\", \"/tmp/up\"]\ntimeout = \"5s\"\n"
+                                "[stop]\nsignal = \"USR1\"\ntimeout = \"2s\"\n";
+        auto added = host.ctl({"add", extra});
+        INFO(added.err);
+        REQUIRE(added.exit_code == 0);
+        CHECK(host.wait_state("extra", "ready")["state"] == "ready");
+        std::string logs;
+        for (int i = 0; i < 50 && logs.find("env=") == std::string::npos; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            logs = host.ctl({"logs", "extra"}).out;
+        }
+        CHECK_THAT(logs, Catch::Contains("env=hello host=extra-host cwd=/tmp"));
+        auto limit = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/pids/berth/extra/pids.max /sys/fs/cgroup/berth/extra/pids.max 2>/dev/null"});
+        CHECK(limit.out == "50\n");
+
+        std::string bad = host.dir() + "/bad.toml";
+        std::ofstream(bad) << "[container]\nimage = \"bb\"\ncommand = [\"true\"]\n[stop]\nsignal = \"NOPE\"\n";
+        auto refused = host.ctl({"add", bad});
+        CHECK(refused.exit_code == 1);
+        CHECK_THAT(refused.err, Catch::Contains("bad.toml:5:10: stop.signal: unknown signal 'NOPE'"));
+
+        CHECK(host.ctl({"remove", "extra"}).exit_code == 0);
+        for (int i = 0; i < 100 && !host.service_status("extra").is_null(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        CHECK(host.service_status("extra").is_null());
+        CHECK_THAT(host.init_log(), Catch::Contains("extra: stopping with SIGUSR1"));
     }
 
     SECTION("SIGTERM shuts down in reverse dependency order and leaves nothing behind") {

@@ -81,12 +81,12 @@ struct Spawned {
     std::string cgroup_path;          // relative to the hierarchy roots; empty without cgroups
 };
 
-// A container being started without blocking its caller. begin() creates the cgroup (limits
-// in place before any container code runs), clones the container's init and sends it on; the
-// init then sets itself up (namespaces, mounts, pivot_root, capabilities, seccomp) on its own,
-// so an event loop can have many containers setting up at once. The caller watches fd() and
-// calls advance() whenever it is readable (spurious calls are harmless): advance() answers the
-// init (prestart/createRuntime hooks run synchronously, when the spec has any) and, once the
+// A container being started without blocking its caller. begin() creates the cgroup with its
+// limits and clones the container's init, which joins the cgroup before anything else and then
+// sets itself up (namespaces, mounts, pivot_root, capabilities, seccomp) on its own, so an
+// event loop can have many containers setting up at once. The caller watches fd() and calls
+// advance() whenever it is readable (with nothing to read it returns Pending): advance() answers
+// the init (prestart/createRuntime hooks run synchronously, when the spec has any) and, once the
 // init reports `created`, releases it to exec the process: Started.
 // pid() is the caller's child from begin() on: the caller reaps it, also after a failure; if it
 // reaps it before Started, it calls exited(). After a failure (or Started and a later exit) the
@@ -100,7 +100,7 @@ public:
     SpawnLaunch& operator=(SpawnLaunch&&) noexcept;
     ~SpawnLaunch();  // before Started: kills the process (unless exited() said it is gone)
 
-    int fd() const;  // the sync socket (non-blocking); -1 once the launch is over
+    int fd() const;  // the sync socket (non-blocking), open as long as this object
     pid_t pid() const;
     const std::string& cgroup_path() const;  // empty without cgroups
 
