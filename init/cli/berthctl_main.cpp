@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +16,15 @@
 #include "berth/supervisor/services_table.hpp"
 #include "berth/supervisor/wall_time.hpp"
 #include "berth/sys.hpp"
+
+namespace {
+// Output through stdio: <iostream> would add its static initialisation (the locale) to every
+// program of the multi-call binary, PID 1 included.
+void print(std::string_view text, std::string_view end = "") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fwrite(end.data(), 1, end.size(), stdout);
+}
+}  // namespace
 
 namespace control = berth::supervisor::control;
 using berth::Result;
@@ -129,7 +137,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
             }
             report.services = std::move(resolved);
         }
-        std::cout << berth::manifest::format_diagnostics(report);
+        print(berth::manifest::format_diagnostics(report));
         return report.errors.empty() ? 0 : 1;
     } else if (cmd == "status") request = control::StatusRequest{};
     else if (cmd == "services") request = control::ServicesRequest{};
@@ -181,11 +189,11 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
     std::string buffer;
     auto payload = TRY(control::parse_response(TRY(read_line(sock.get(), buffer))));
     if (as_json && !payload.is_null()) {
-        std::cout << payload.dump() << "\n";
+        print(payload.dump(), "\n");
     } else if (cmd == "services") {
-        std::cout << control::render_services_table(payload);
+        print(control::render_services_table(payload));
     } else if (cmd == "status") {
-        std::cout << payload.dump(2) << "\n";
+        print(payload.dump(2), "\n");
     } else if (cmd == "logs") {
         for (const auto& r : payload["records"]) print_record(r);
         if (std::get<control::LogsRequest>(request).follow) {

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "berth/runtime/capabilities.hpp"
@@ -13,6 +12,15 @@
 #include "berth/runtime/seccomp.hpp"
 #include "berth/sys.hpp"
 #include "options.hpp"
+
+namespace {
+// Output through stdio: <iostream> would add its static initialisation (the locale) to every
+// program of the multi-call binary, PID 1 included.
+void print(std::string_view text, std::string_view end = "") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fwrite(end.data(), 1, end.size(), stdout);
+}
+}  // namespace
 
 namespace berth::cli {
 namespace {
@@ -81,7 +89,7 @@ Result<int> cmd_state(const Runtime& rt, const Args& args) {
     auto parsed = TRY(parse_args(args, {}, false));
     auto info = TRY(inspect_container(rt, TRY(one_id(parsed, "state"))));
     auto j = nlohmann::ordered_json::parse(state_json(info.state, info.status));
-    std::cout << j.dump(2) << "\n";
+    print(j.dump(2), "\n");
     return 0;
 }
 
@@ -179,7 +187,7 @@ Result<int> cmd_list(const Runtime& rt, const Args& args) {
     if (format != "table" && format != "json") return fail("list: --format must be table or json, not '" + format + "'");
     auto containers = TRY(list_containers(rt));
     if (parsed.has("quiet")) {
-        for (const auto& c : containers) std::cout << c.state.id << "\n";
+        for (const auto& c : containers) print(c.state.id, "\n");
         return 0;
     }
     if (format == "json") {
@@ -188,7 +196,7 @@ Result<int> cmd_list(const Runtime& rt, const Args& args) {
             out.push_back({{"id", c.state.id}, {"pid", c.status == Status::Stopped ? 0 : c.state.pid},
                            {"status", status_name(c.status)}, {"bundle", c.state.bundle},
                            {"rootfs", c.state.rootfs}, {"created", c.state.created}, {"owner", "root"}});
-        std::cout << out.dump() << "\n";
+        print(out.dump(), "\n");
         return 0;
     }
     std::printf("%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
@@ -204,7 +212,7 @@ Result<int> cmd_ps(const Runtime& rt, const Args& args) {
     if (format != "table" && format != "json") return fail("ps: --format must be table or json, not '" + format + "'");
     auto pids = TRY(container_pids(rt, TRY(one_id(parsed, "ps"))));
     if (format == "json") {
-        std::cout << nlohmann::json(pids).dump() << "\n";
+        print(nlohmann::json(pids).dump(), "\n");
         return 0;
     }
     std::printf("PID\n");
@@ -239,7 +247,7 @@ Result<int> cmd_features(const Runtime&, const Args& args) {
           {"apparmor", {{"enabled", false}}},
           {"selinux", {{"enabled", false}}}}},
         {"annotations", {{"org.opencontainers.runc.version", "berth"}}}};
-    std::cout << j.dump(2) << "\n";
+    print(j.dump(2), "\n");
     return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <functional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "berth/sys.hpp"
@@ -37,10 +36,16 @@ std::vector<std::string> split(std::string_view text, char separator) {
     }
 }
 
-std::vector<std::string> words(const std::string& text) {
-    std::istringstream in(text);
+// Whitespace-separated words. Not an istringstream: that would bring the C++ locale's
+// initialisation into every program that looks at cgroups, PID 1 included.
+std::vector<std::string> words(std::string_view text) {
     std::vector<std::string> out;
-    for (std::string word; in >> word;) out.push_back(word);
+    constexpr std::string_view kSpace = " \t\n\r\f\v";
+    for (size_t start = text.find_first_not_of(kSpace); start != std::string_view::npos;) {
+        size_t end = std::min(text.find_first_of(kSpace, start), text.size());
+        out.emplace_back(text.substr(start, end - start));
+        start = text.find_first_not_of(kSpace, end);
+    }
     return out;
 }
 
@@ -310,8 +315,7 @@ HostCgroups detect_from_mountinfo(const std::string& mountinfo, const std::strin
     HostCgroups host;
     bool unified_is_whole = false;  // the chosen cgroup2 mount shows the hierarchy's root
     bool has_v1_controller = false;
-    std::istringstream lines(mountinfo);
-    for (std::string line; std::getline(lines, line);) {
+    for (const auto& line : split(mountinfo, '\n')) {
         // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory"
         auto separator = line.find(" - ");
         if (separator == std::string::npos) continue;
@@ -497,7 +501,7 @@ Cgroup Cgroup::open(const HostCgroups& host, const std::string& relative_path) {
 }
 
 Result<Cgroup> Cgroup::create(const HostCgroups& host, const std::string& relative_path,
-                              const std::optional<Resources>& resources) {
+                              const std::optional<Resources>& resources, V1Hierarchies v1_hierarchies) {
     Cgroup cgroup = open(host, relative_path);
     auto parts = split(relative_path, '/');
     if (relative_path.size() < 2 || relative_path[0] != '/' || std::count(parts.begin(), parts.end(), ".."))
@@ -529,8 +533,13 @@ Result<Cgroup> Cgroup::create(const HostCgroups& host, const std::string& relati
             for (const auto& write : placement.v2) TRY(apply_write(dir, write));
         }
         std::set<std::string> hierarchies;
-        for (const auto& controller : kV1Standard)
-            if (host.v1_roots.count(controller)) hierarchies.insert(host.v1_roots.at(controller));
+        bool every_standard = v1_hierarchies == V1Hierarchies::All;
+        for (const auto& controller : kV1Standard) {
+            if (!host.v1_roots.count(controller)) continue;
+            // Without cgroup2, one hierarchy is still needed to find the processes.
+            if (every_standard || (host.unified_root.empty() && hierarchies.empty()))
+                hierarchies.insert(host.v1_roots.at(controller));
+        }
         for (const auto& write : placement.v1) hierarchies.insert(host.v1_roots.at(write.controller));
         for (const auto& root : hierarchies) {
             bool is_cpuset = host.v1_roots.count("cpuset") && host.v1_roots.at("cpuset") == root;

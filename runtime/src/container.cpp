@@ -606,7 +606,8 @@ Result<SpawnLaunch> SpawnLaunch::begin(const ContainerSpec& spec, const SpawnOpt
     auto host = TRY(host_cgroups());
     if (host.layout != cgroups::Layout::None) {
         state->cgroup_path = TRY_CTX(cgroups::resolve_path(spec.cgroups_path, opts.id), "linux.cgroupsPath");
-        state->cgroup = TRY(cgroups::Cgroup::create(host, state->cgroup_path, spec.resources));
+        state->cgroup = TRY(cgroups::Cgroup::create(host, state->cgroup_path, spec.resources,
+                                                    cgroups::V1Hierarchies::LimitsOnly));
         for (const auto& w : state->cgroup->warnings()) log::warning(opts.id + ": " + w);
     } else if (spec.resources) {
         return fail("linux.resources: no cgroup filesystem is mounted, so limits cannot be applied");

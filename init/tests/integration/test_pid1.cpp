@@ -164,9 +164,11 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         auto nocmd = host.wait_state("nocmd", "failed");
         CHECK(nocmd["state"] == "failed");
         CHECK_THAT(nocmd["last_error"].get<std::string>(), Catch::Contains("executable '/bin/no-such-program' not found"));
-        for (int i = 0; i < 100 && access("/sys/fs/cgroup/pids/berth/nocmd", F_OK) == 0; ++i)
+        // A service's cgroup: cgroup2's (at unified/ on this hybrid host), plus v1 hierarchies only
+        // for the limits it sets.
+        for (int i = 0; i < 100 && access("/sys/fs/cgroup/unified/berth/nocmd", F_OK) == 0; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        CHECK(access("/sys/fs/cgroup/pids/berth/nocmd", F_OK) != 0);
+        CHECK(access("/sys/fs/cgroup/unified/berth/nocmd", F_OK) != 0);
         CHECK(access("/sys/fs/cgroup/berth/nocmd", F_OK) != 0);
         auto table = host.ctl({"services"});
         REQUIRE(table.exit_code == 0);
@@ -189,7 +191,7 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         auto web = host.wait_state("web", "ready");
         REQUIRE(web["pid"].is_number());
         // The service's pid is in berth-init's namespace; find it on the host through its cgroup.
-        auto pids = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/pids/berth/web/cgroup.procs /sys/fs/cgroup/berth/web/cgroup.procs 2>/dev/null | head -1"});
+        auto pids = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/unified/berth/web/cgroup.procs /sys/fs/cgroup/berth/web/cgroup.procs 2>/dev/null | head -1"});
         REQUIRE(!pids.out.empty());
         REQUIRE(kill(std::stoi(pids.out), SIGKILL) == 0);
         json after;
@@ -281,9 +283,10 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         REQUIRE(host.wait_exit(15000));
         std::string log = host.init_log();
         CHECK(position(log, "web: stopped") < position(log, "db: stopping"));
-        auto leftovers = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/pids/berth/*/cgroup.procs /sys/fs/cgroup/berth/*/cgroup.procs 2>/dev/null | wc -l"});
+        auto leftovers = run_command({"/bin/sh", "-c", "cat /sys/fs/cgroup/unified/berth/*/cgroup.procs /sys/fs/cgroup/berth/*/cgroup.procs 2>/dev/null | wc -l"});
         CHECK(leftovers.out == "0\n");
-        auto dirs = run_command({"/bin/sh", "-c", "ls -d /sys/fs/cgroup/pids/berth/db /sys/fs/cgroup/pids/berth/web 2>/dev/null | wc -l"});
+        auto dirs = run_command({"/bin/sh", "-c", "ls -d /sys/fs/cgroup/berth/db /sys/fs/cgroup/berth/web /sys/fs/cgroup/*/berth/db "
+                                                 "/sys/fs/cgroup/*/berth/web 2>/dev/null | wc -l"});
         CHECK(dirs.out == "0\n");
     }
 }

@@ -221,6 +221,44 @@ TEST_CASE("host cgroup: destroy kills what is left, even when frozen", "[priv][c
     }
 }
 
+TEST_CASE("host cgroup: a service's cgroup is made only in the hierarchies its limits use", "[priv][cgroups]") {
+    if (skip_unless_root()) return;
+    auto host = detect_host().value();
+    std::vector<HostCgroups> views{host};
+    if (auto view = v1_only_view(host)) views.push_back(*view);
+    for (const auto& view : views) {
+        if (view.layout == Layout::None || view.v1_roots.empty() || !view.v1_roots.count("pids")) continue;
+        INFO("cgroup2 at '" << view.unified_root << "'");
+        std::string path = unique_path();
+        CgroupGuard guard{view, path};
+        Resources resources;
+        resources.pids_limit = 50;
+        auto cgroup = Cgroup::create(view, path, resources, V1Hierarchies::LimitsOnly);
+        INFO((cgroup ? "" : cgroup.error().describe()));
+        REQUIRE(cgroup);
+        // cgroup2 (or, without it, the first standard hierarchy: freezer) finds the processes;
+        // pids holds the limit; no other hierarchy gets a directory.
+        std::string tracker = view.unified_root.empty() ? view.v1_roots.at("freezer") : view.unified_root;
+        std::string limits = view.v1_roots.at("pids");
+        if (std::find(view.unified_controllers.begin(), view.unified_controllers.end(), "pids") == view.unified_controllers.end() ||
+            view.unified_root.empty())
+            CHECK(trimmed(limits + path + "/pids.max") == "50");
+        for (const auto& root : hierarchy_roots(view)) {
+            INFO(root);
+            CHECK(sys::exists(root + path) == (root == tracker || root == limits));
+        }
+        Ticker ticker;
+        REQUIRE(cgroup->add_process(ticker.pid));
+        CHECK(lists_pid(tracker + path, ticker.pid));
+        auto pids = cgroup->processes();
+        REQUIRE(pids);
+        CHECK(*pids == std::vector<pid_t>{ticker.pid});
+        REQUIRE(cgroup->destroy());
+        CHECK(ticker.reap() == SIGKILL);
+        for (const auto& root : hierarchy_roots(view)) CHECK_FALSE(sys::exists(root + path));
+    }
+}
+
 TEST_CASE("host cgroup: memory and cpuset via v1, hugetlb via cgroup2 on a hybrid host", "[priv][cgroups]") {
     if (skip_unless_root()) return;
     auto host = detect_host().value();

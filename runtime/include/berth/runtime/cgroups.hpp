@@ -49,13 +49,22 @@ Result<std::vector<FileWrite>> plan_v1(const Resources& resources);
 // relative → "/berth/<path>". Rejects ".." components.
 Result<std::string> resolve_path(const std::string& cgroups_path, const std::string& container_id);
 
+// The v1 hierarchies (hybrid and v1-only hosts) a new cgroup is made in.
+enum class V1Hierarchies {
+    All,         // every mounted one, limits or not, as OCI runtimes do (runc): tools expect them
+    LimitsOnly,  // those its limits write to; cgroup2 tracks and kills the processes (on a v1-only
+                 // host, the first standard hierarchy does). Each hierarchy costs a mkdir per start
+                 // and an rmdir per exit: berth-init's services use this.
+};
+
 class Cgroup {
 public:
     // Creates the cgroup (and parents), enables needed controllers, applies resources.
     // On a host whose cgroup2 has no controllers, runs without limits (warning) when none are
     // asked and fails clearly ("memory limit requested but ...") when they cannot be honoured.
     static Result<Cgroup> create(const HostCgroups& host, const std::string& relative_path,
-                                 const std::optional<Resources>& resources);
+                                 const std::optional<Resources>& resources,
+                                 V1Hierarchies v1_hierarchies = V1Hierarchies::All);
     // Opens an existing container cgroup (for kill/pause/delete).
     static Cgroup open(const HostCgroups& host, const std::string& relative_path);
 
