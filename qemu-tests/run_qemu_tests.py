@@ -115,6 +115,9 @@ def scenario_lifecycle(args):
         status = json.loads(vm.ssh("berthctl --json status").stdout)
         check("the host's root is read-only", status.get("root", {}).get("read_only") is True, status)
         check("booted from slot A", status.get("boot_slot") == "a", status)
+        # Sanity, not the memory target (that is bench/init_bench.sh's): PID 1 reports its own size.
+        rss = status.get("init_resident_kib")
+        check(f"berth-init reports its resident memory ({rss} KiB)", isinstance(rss, int) and 256 < rss < 16384, status)
         ro = vm.ssh("touch /usr/x", check=False)
         check("the admin container's root is read-only", ro.returncode != 0 and "Read-only" in ro.stderr, ro.stderr)
 

@@ -4,10 +4,15 @@
 
 namespace berth {
 
+std::string error_text(int errnum) {
+    if (const char* text = ::strerrordesc_np(errnum)) return text;
+    return "error " + std::to_string(errnum);
+}
+
 std::string Error::describe() const {
     if (errnum == 0) return message;
-    if (message.empty()) return std::strerror(errnum);
-    return message + ": " + std::strerror(errnum);
+    if (message.empty()) return error_text(errnum);
+    return message + ": " + error_text(errnum);
 }
 
 Error Error::wrap(std::string context) const& {

@@ -489,7 +489,7 @@ Result<pid_t> start_exec(const ContainerSpec& spec, pid_t target_pid, const std:
         parent_end.reset();
         for (auto& [fd, flag] : ns_fds) {
             if (::setns(fd.get(), flag) < 0) {
-                send_message(child_end.get(), std::string(detail::kErrorPrefix) + "join namespace: " + std::strerror(errno));
+                send_message(child_end.get(), std::string(detail::kErrorPrefix) + "join namespace: " + error_text(errno));
                 ::_exit(1);
             }
         }

@@ -209,7 +209,7 @@ Result<void> apply_identity(const Process& process, const seccomp::Program* filt
     for (auto& v : envs) env.push_back(v.data());
     env.push_back(nullptr);
     ::execve(executable.c_str(), args.data(), env.data());
-    std::string m = "berth: exec '" + process.args[0] + "': " + std::strerror(errno) + "\n";
+    std::string m = "berth: exec '" + process.args[0] + "': " + error_text(errno) + "\n";
     (void)!::write(STDERR_FILENO, m.data(), m.size());
     ::_exit(errno == ENOENT ? 127 : 126);
 }

@@ -10,6 +10,10 @@
 
 namespace berth {
 
+// strerror(errnum) without its translation machinery (gettext), which would otherwise become part
+// of every program that reports an error, PID 1 included.
+std::string error_text(int errnum);
+
 struct Error {
     int errnum = 0;       // errno when the failure came from the kernel, 0 otherwise
     std::string message;  // outermost context first, e.g. "create 'c1': mount '/proc': ..."

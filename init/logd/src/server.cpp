@@ -148,7 +148,7 @@ private:
         for (;;) {
             sys::UniqueFd fd(::accept4(ingest_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
             if (!fd) {
-                if (errno != EAGAIN && errno != EINTR) warn_once("accept", "logd: accept on ingest socket: " + std::string(std::strerror(errno)));
+                if (errno != EAGAIN && errno != EINTR) warn_once("accept", "logd: accept on ingest socket: " + error_text(errno));
                 return;
             }
             if (clients_.size() >= kMaxClients) {
@@ -213,7 +213,7 @@ private:
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) return;
             if (n <= 0) {
-                log::warning("logd: reading kernel log: " + std::string(n < 0 ? std::strerror(errno) : "end of file") +
+                log::warning("logd: reading kernel log: " + std::string(n < 0 ? error_text(errno) : "end of file") +
                              "; continuing without it");
                 unwatch(kmsg_.get());
                 kmsg_.reset();

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
@@ -86,6 +87,15 @@ struct CgroupRemoval {
 constexpr int kMaxRemovalAttempts = 20;  // ~7 s of back-off in all
 
 uint64_t tag(Source source, int fd) { return (static_cast<uint64_t>(source) << 32) | static_cast<uint32_t>(fd); }
+
+// berth-init's own resident memory (VmRSS), for `berthctl status`.
+std::optional<long> resident_kib() {
+    auto status = sys::read_file("/proc/self/status");
+    if (!status) return std::nullopt;
+    auto at = status->find("\nVmRSS:");
+    if (at == std::string::npos) return std::nullopt;
+    return std::strtol(status->c_str() + at + 7, nullptr, 10);
+}
 
 // ---- manifests, parsed in a short-lived child process ----
 // TOML parsing, validation and the dependency graph run at boot and for `berthctl add` only.
@@ -912,6 +922,7 @@ struct InitSystem::Impl {
                     if (auto slot = sys::read_file(options.run_dir + "/berth/boot-slot"))
                         payload["boot_slot"] = slot->substr(0, slot->find('\n'));
                     if (boot_ready_seconds) payload["boot_ready_seconds"] = *boot_ready_seconds;
+                    if (auto rss = resident_kib()) payload["init_resident_kib"] = *rss;
                     return control::ok_response(payload);
                 } else if constexpr (std::is_same_v<T, control::ServicesRequest>) {
                     return control::ok_response(services_payload_with_invalid());
@@ -956,7 +967,7 @@ struct InitSystem::Impl {
         auto signal = runtime::parse_signal(req.signal);
         if (!signal) return control::error_response("request.signal: " + signal.error().describe());
         if (s->pid <= 0) return control::error_response("service '" + req.service + "' is not running");
-        if (::kill(s->pid, *signal) < 0) return control::error_response("kill '" + req.service + "': " + std::strerror(errno));
+        if (::kill(s->pid, *signal) < 0) return control::error_response("kill '" + req.service + "': " + error_text(errno));
         note(req.service, supervisor::LogLevel::Info, "sent signal " + req.signal + " on request");
         return control::ok_response();
     }

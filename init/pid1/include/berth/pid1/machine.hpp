@@ -14,7 +14,8 @@ namespace berth::pid1 {
 // Before the supervisor. A machine: host filesystems, cgroup controllers, the kernel modules of
 // /etc/berth/modules, entropy, efivarfs and the ESP, the runtime directories of the default
 // services, the precompiled seccomp filters, the host config (which may set the hostname and add
-// services to options), hostname, loopback. A test namespace: /proc, hostname, loopback.
+// services to options), hostname, loopback; all but the mounts, hostname and loopback in a
+// short-lived child process (see machine.cpp). A test namespace: /proc, hostname, loopback.
 void prepare_host(InitOptions& options);
 
 // Once the supervisor exists: the modules no service needs at boot (/etc/berth/modules.later),
