@@ -36,14 +36,19 @@ trap 'rm -rf "$TMP"' EXIT
 ln -s "$PROGRAM" "$TMP/berth-init"
 nm -S --defined-only "$PROGRAM" | awk '$3 ~ /^[tTwWi]$/ && $2 !~ /^0+$/ { print $1, $4 }' > "$TMP/symbols"
 
-# Traces berth-init --test with SERVICES and IMAGES until READY services are ready, idles, asks
-# berthctl for status, services and the logs of LOG_SERVICE, writes the order to OUT, then powers
-# berth-init off (shutdown is not part of the order).
+# Traces berth-init --test with SERVICES (directories, colon-separated) and IMAGES until READY
+# services are ready, idles, asks berthctl for status, services and the logs of LOG_SERVICE (and
+# what $REQUESTS lists, ';'-separated), writes the order to OUT, then powers berth-init off
+# (shutdown is not part of the order).
 trace() {  # SERVICES IMAGES READY LOG_SERVICE OUT [SOCKET]
-    local socket=${6:-$TMP/control-$4.sock} log=$TMP/init-$4.log
-    # Precompiled seccomp filters, as the image ships them: compiling one is not PID 1's everyday work.
-    "$CTL" check --images "$2" --seccomp-cache /run/berth/.seccomp-cache "$1" >/dev/null
-    "$TRACER" "$TMP/symbols" "$5" -- "$TMP/berth-init" --test --services "$1" --images "$2" \
+    local socket=${6:-$TMP/control-$4.sock} log=$TMP/init-$4.log dir services=()
+    IFS=: read -ra dirs <<< "$1"
+    for dir in "${dirs[@]}"; do
+        services+=(--services "$dir")
+        # Precompiled seccomp filters, as the image ships them: compiling one is not PID 1's everyday work.
+        "$CTL" check --images "$2" --seccomp-cache /run/berth/.seccomp-cache "$dir" >/dev/null
+    done
+    "$TRACER" "$TMP/symbols" "$5" -- "$TMP/berth-init" --test "${services[@]}" --images "$2" \
         --state "$TMP/state-$4" --control-socket "$socket" 2>"$log" &
     local tracer=$! ready=0
     for _ in $(seq 1 600); do
@@ -56,6 +61,11 @@ trace() {  # SERVICES IMAGES READY LOG_SERVICE OUT [SOCKET]
         # shellcheck disable=SC2086
         "$CTL" --socket "$socket" $request >/dev/null
         "$CTL" --socket "$socket" --json $request >/dev/null
+    done
+    IFS=';' read -ra requests <<< "${REQUESTS:-}"
+    for request in "${requests[@]}"; do
+        # shellcheck disable=SC2086
+        "$CTL" --socket "$socket" $request >/dev/null || true
     done
     sleep 1
     kill -USR1 "$tracer"
@@ -79,15 +89,53 @@ for i in $(seq 1 10); do
 done
 trace "$TMP/services" "$TMP/images" 10 svc1 "$TMP/order-bench"
 
-# 2. The image's services, fenced off from this machine. netd finds no Ethernet interface in the
-# empty network namespace and stays unready, and ntpd (after netd) waits: logd and sshd are ready.
+# 2. The image's services, fenced off from this machine, and what hosts add and live through: a
+# oneshot, a service that keeps crashing (exits, restarts with back-off), a health check, a
+# privileged one in the host's pid namespace, a restart and a stop requested through berthctl.
+# netd finds no Ethernet interface in the empty network namespace and stays unready, and ntpd
+# (after netd) waits.
+mkdir -p "$TMP/extra"
+cat > "$TMP/extra/once.toml" <<'TOML'
+type = "oneshot"
+[container]
+image = "admin"
+command = ["/bin/true"]
+TOML
+cat > "$TMP/extra/crashing.toml" <<'TOML'
+[container]
+image = "admin"
+command = ["/bin/sh", "-c", "echo crashing >&2; exit 3"]
+[restart]
+policy = "on-failure"
+delay = "200ms"
+TOML
+cat > "$TMP/extra/checked.toml" <<'TOML'
+[container]
+image = "admin"
+command = ["/bin/sleep", "1000"]
+[health]
+exec = ["/bin/true"]
+interval = "500ms"
+[stop]
+timeout = "1s"
+TOML
+cat > "$TMP/extra/privileged.toml" <<'TOML'
+privileged = true
+[container]
+image = "admin"
+command = ["/bin/sleep", "1000"]
+pid = "host"
+[stop]
+timeout = "1s"
+TOML
 export -f trace
 export TMP CTL TRACER TREE
+export REQUESTS="restart checked;stop privileged;kill checked TERM;logs crashing"
 unshare --mount --net --propagation private bash -euo pipefail -c '
     for dir in /run/berth /var/lib/berth /var/log/berth; do mkdir -p "$dir"; mount -t tmpfs tmpfs "$dir"; done
     mkdir -p /run/berth/logd /run/berth/net /run/berth/syslog /var/lib/berth/ssh
     ip link set lo up
-    trace "$TREE/etc/berth/services" "$TREE/usr/lib/berth/images" 2 logd "$TMP/order-image" /run/berth/control.sock
+    trace "$TREE/etc/berth/services:$TMP/extra" "$TREE/usr/lib/berth/images" 4 logd "$TMP/order-image" /run/berth/control.sock
 '
 
 # The benchmark's order first, then what only the image's services use, then every CPU-specific
