@@ -38,7 +38,7 @@ namespace {
 
 struct Function {
     unsigned long address = 0;
-    std::string name;
+    std::string name;  // all names at this address, one per line (C1/C2 constructors and other aliases)
     unsigned char original = 0;
     long first_call = 0;  // 0: not called yet
 };
@@ -57,11 +57,14 @@ std::vector<Function> read_symbols(const char* path) {
         if (fields && f.address) functions.push_back(std::move(f));
     }
     std::sort(functions.begin(), functions.end(), [](const auto& a, const auto& b) { return a.address < b.address; });
-    // Aliases share an address: one breakpoint, the first name.
-    functions.erase(std::unique(functions.begin(), functions.end(),
-                                [](const auto& a, const auto& b) { return a.address == b.address; }),
-                    functions.end());
-    return functions;
+    // Aliases share an address: one breakpoint, every name (which of them another build of the
+    // same code keeps, or lists first, varies).
+    std::vector<Function> unique;
+    for (auto& f : functions) {
+        if (!unique.empty() && unique.back().address == f.address) unique.back().name += "\n" + f.name;
+        else unique.push_back(std::move(f));
+    }
+    return unique;
 }
 
 Function* find(std::vector<Function>& functions, unsigned long address) {

@@ -4,14 +4,18 @@
 # this list (lld --symbol-ordering-file), so that PID 1's code sits together and its resident
 # memory is the code it runs. A stale list only costs memory (functions it misses land among the
 # cold code): run this after changes to what PID 1 runs, and compare with bench/init_bench.sh and
-# the `init_resident_kib` of `berthctl status` on a booted image.
+# the `init_resident_kib` of `berthctl status` on a booted image. Each called function is listed
+# with all its names (aliases such as C1/C2 constructors).
 #
-# Two workloads are traced, each from start to idle and answering berthctl:
+# Two workloads are traced, each from start to idle and answering berthctl, and listed in this order:
 #  1. the benchmark's: 10 busybox services;
 #  2. the image's own services (logd, netd, sshd, ntpd from the built root tree: notify, file and
 #     TCP readiness, log forwarding, volumes, devices, limits), in a private network namespace and
 #     with tmpfs over /run/berth, /var/lib/berth and /var/log/berth, so that nothing touches this
 #     machine's network or files.
+# Tried and left out (docs/benchmarks.md): more workloads (restarts, health checks, privileged
+# services) and every CPU's variants of libc's string functions saved the image's PID 1 ~200 KiB
+# more but cost the benchmark ~60–130 KiB.
 #
 #   bash bench/function-order/update.sh [BUILD_DIR]   (as root; default build/release, after
 #                                                       `cmake --build BUILD_DIR --target root_image`)
@@ -37,9 +41,8 @@ ln -s "$PROGRAM" "$TMP/berth-init"
 nm -S --defined-only "$PROGRAM" | awk '$3 ~ /^[tTwWi]$/ && $2 !~ /^0+$/ { print $1, $4 }' > "$TMP/symbols"
 
 # Traces berth-init --test with SERVICES (directories, colon-separated) and IMAGES until READY
-# services are ready, idles, asks berthctl for status, services and the logs of LOG_SERVICE (and
-# what $REQUESTS lists, ';'-separated), writes the order to OUT, then powers berth-init off
-# (shutdown is not part of the order).
+# services are ready, idles, asks berthctl for status, services and the logs of LOG_SERVICE, writes
+# the order to OUT, then powers berth-init off (shutdown is not part of the order).
 trace() {  # SERVICES IMAGES READY LOG_SERVICE OUT [SOCKET]
     local socket=${6:-$TMP/control-$4.sock} log=$TMP/init-$4.log dir services=()
     IFS=: read -ra dirs <<< "$1"
@@ -62,11 +65,6 @@ trace() {  # SERVICES IMAGES READY LOG_SERVICE OUT [SOCKET]
         "$CTL" --socket "$socket" $request >/dev/null
         "$CTL" --socket "$socket" --json $request >/dev/null
     done
-    IFS=';' read -ra requests <<< "${REQUESTS:-}"
-    for request in "${requests[@]}"; do
-        # shellcheck disable=SC2086
-        "$CTL" --socket "$socket" $request >/dev/null || true
-    done
     sleep 1
     kill -USR1 "$tracer"
     for _ in $(seq 1 50); do [[ -s $5 ]] && break; sleep 0.1; done
@@ -77,7 +75,6 @@ trace() {  # SERVICES IMAGES READY LOG_SERVICE OUT [SOCKET]
     mv "$5.idle" "$5"
 }
 
-# 1. The benchmark's workload.
 IMG=$TMP/images/bb
 mkdir -p "$IMG"/{bin,etc,proc,sys,dev,tmp} "$TMP/services"
 cp /bin/busybox "$IMG/bin/"
@@ -89,68 +86,17 @@ for i in $(seq 1 10); do
 done
 trace "$TMP/services" "$TMP/images" 10 svc1 "$TMP/order-bench"
 
-# 2. The image's services, fenced off from this machine, and what hosts add and live through: a
-# oneshot, a service that keeps crashing (exits, restarts with back-off), a health check, a
-# privileged one in the host's pid namespace, a restart and a stop requested through berthctl.
-# netd finds no Ethernet interface in the empty network namespace and stays unready, and ntpd
-# (after netd) waits.
-mkdir -p "$TMP/extra"
-cat > "$TMP/extra/once.toml" <<'TOML'
-type = "oneshot"
-[container]
-image = "admin"
-command = ["/bin/true"]
-TOML
-cat > "$TMP/extra/crashing.toml" <<'TOML'
-[container]
-image = "admin"
-command = ["/bin/sh", "-c", "echo crashing >&2; exit 3"]
-[restart]
-policy = "on-failure"
-delay = "200ms"
-TOML
-cat > "$TMP/extra/checked.toml" <<'TOML'
-[container]
-image = "admin"
-command = ["/bin/sleep", "1000"]
-[health]
-exec = ["/bin/true"]
-interval = "500ms"
-[stop]
-timeout = "1s"
-TOML
-cat > "$TMP/extra/privileged.toml" <<'TOML'
-privileged = true
-[container]
-image = "admin"
-command = ["/bin/sleep", "1000"]
-pid = "host"
-[stop]
-timeout = "1s"
-TOML
+# The image's services, fenced off from this machine. netd finds no Ethernet interface in the
+# empty network namespace and stays unready, and ntpd (after netd) waits: logd and sshd get ready.
 export -f trace
 export TMP CTL TRACER TREE
-export REQUESTS="restart checked;stop privileged;kill checked TERM;logs crashing"
 unshare --mount --net --propagation private bash -euo pipefail -c '
     for dir in /run/berth /var/lib/berth /var/log/berth; do mkdir -p "$dir"; mount -t tmpfs tmpfs "$dir"; done
     mkdir -p /run/berth/logd /run/berth/net /run/berth/syslog /var/lib/berth/ssh
     ip link set lo up
-    trace "$TREE/etc/berth/services:$TMP/extra" "$TREE/usr/lib/berth/images" 4 logd "$TMP/order-image" /run/berth/control.sock
+    trace "$TREE/etc/berth/services" "$TREE/usr/lib/berth/images" 2 logd "$TMP/order-image" /run/berth/control.sock
 '
 
-# The benchmark's order first, then what only the image's services use, then every CPU-specific
-# variant of libc's string functions (~160 KiB), grouped by instruction set: glibc picks one set per
-# CPU at start-up (this machine's AVX-512/EVEX ones, SSE2 ones on QEMU's default CPU), so a CPU runs
-# the variants of one group, which then sit together.
-awk '!seen[$0]++' "$TMP/order-bench" "$TMP/order-image" > "$TMP/order-traced"
-python3 - "$TMP/order-traced" "$TMP/symbols" > "$OUT" <<'PY'
-import re, sys
-traced = [line.strip() for line in open(sys.argv[1]) if line.strip()]
-variant = re.compile(r"^(__\w+?)_(sse2|ssse3|sse4_1|sse4_2|avx|avx2|avx512|evex|erms)(_|$)")
-names = {line.split()[1] for line in open(sys.argv[2])}
-extra = sorted((n for n in names if variant.match(n)), key=lambda n: (variant.match(n).group(2), n))
-print("\n".join(dict.fromkeys(traced + extra)))
-PY
-echo "$OUT: $(wc -l < "$OUT") functions ($(wc -l < "$TMP/order-bench") from the benchmark's services," \
-     "$(($(wc -l < "$TMP/order-traced") - $(wc -l < "$TMP/order-bench"))) more from the image's," \
-     "$(($(wc -l < "$OUT") - $(wc -l < "$TMP/order-traced"))) CPU variants of libc functions)"
+awk '!seen[$0]++' "$TMP/order-bench" "$TMP/order-image" > "$OUT"
+echo "$OUT: $(wc -l < "$OUT") names ($(wc -l < "$TMP/order-bench") from the benchmark's services," \
+     "$(($(wc -l < "$OUT") - $(wc -l < "$TMP/order-bench"))) more from the image's)"
