@@ -21,6 +21,8 @@ if(NOT CMAKE_SCRIPT_MODE_FILE)
   set(BERTH_DEBIAN_SECURITY_MIRROR "http://deb.debian.org/debian-security" CACHE STRING
       "Debian security archive that source packages are fetched from")
   set(BERTH_DEBIAN_SUITE "bookworm" CACHE STRING "Debian suite of the source packages")
+  set(BERTH_DOWNLOAD_CACHE "$ENV{HOME}/.cache/berth/debian" CACHE PATH
+      "Where fetched Debian packages and sources are kept, so that a rebuild (a fresh build tree, a new clone) works without the network")
   set(_BERTH_DEBIAN_SOURCE_SCRIPT "${CMAKE_CURRENT_LIST_FILE}")
   # Ninja pool for the `make -jN` builds of these packages: one at a time, each using every core.
   set_property(GLOBAL APPEND PROPERTY JOB_POOLS berth_debian_make=1)
@@ -71,6 +73,7 @@ suite=${BERTH_DEBIAN_SUITE}
                 "-DAPT_GET=${BERTH_APT_GET}"
                 "-DDPKG_SOURCE=${BERTH_DPKG_SOURCE}"
                 "-DVERSION_FILE=${version_file}"
+                "-DCACHE=${BERTH_DOWNLOAD_CACHE}"
                 -P "${_BERTH_DEBIAN_SOURCE_SCRIPT}"
         DEPENDS "${request}" "${_BERTH_DEBIAN_SOURCE_SCRIPT}"
         COMMENT "Fetching and unpacking Debian source package ${arg_NAME}"
@@ -86,7 +89,7 @@ endif()
 
 # ---- script mode: cmake -DPKG=... -DTOP=... -P DebianSource.cmake ---------------------------
 
-foreach(v PKG TOP MIRROR SECURITY_MIRROR SUITE APT_GET DPKG_SOURCE VERSION_FILE)
+foreach(v PKG TOP MIRROR SECURITY_MIRROR SUITE APT_GET DPKG_SOURCE VERSION_FILE CACHE)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
     message(FATAL_ERROR "DebianSource.cmake: -D${v}= is required")
   endif()
@@ -124,14 +127,18 @@ set(ENV{LC_ALL} "C")
 # One apt at a time on the private lists (busybox and dropbear may be fetched in parallel).
 file(LOCK "${apt}/berth.lock" GUARD PROCESS TIMEOUT 1800)
 
-function(apt_update)
+function(apt_update result)
   message(STATUS "apt-get update (private source lists in ${apt})")
   execute_process(COMMAND "${APT_GET}" -q update RESULT_VARIABLE rc
                   OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "apt-get update failed:\n${out}")
+  # apt-get update exits 0 when an index could not be fetched; its warnings say so.
+  if(rc EQUAL 0 AND NOT out MATCHES "(^|\n)(E: |W: Failed to fetch|W: Some index files failed)")
+    file(TOUCH "${apt}/update.stamp")
+  else()
+    set(rc 1)
   endif()
-  file(TOUCH "${apt}/update.stamp")
+  set(${result} "${rc}" PARENT_SCOPE)
+  set(apt_out "${out}" PARENT_SCOPE)
 endfunction()
 
 set(want "${PKG}")
@@ -151,17 +158,46 @@ function(apt_source result)
   set(apt_out "${out}" PARENT_SCOPE)
 endfunction()
 
+set(rc 0)
 if(NOT EXISTS "${apt}/update.stamp")
-  apt_update()
+  apt_update(rc)
 endif()
-apt_source(rc)
-if(NOT rc EQUAL 0)
-  # Lists may be stale (the version moved on, or the pin is newer): refresh once and retry.
-  apt_update()
+if(rc EQUAL 0)
   apt_source(rc)
   if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "apt-get source ${want} failed:\n${apt_out}")
+    # Lists may be stale (the version moved on, or the pin is newer): refresh once and retry.
+    apt_update(rc)
+    if(rc EQUAL 0)
+      apt_source(rc)
+    endif()
   endif()
+endif()
+
+# The download cache (BERTH_DOWNLOAD_CACHE): a fetched source package is kept there, and used when
+# the archive cannot be reached. Its files came from apt, which checked them against the signed
+# Sources index; dpkg-source checks them against the .dsc again below.
+set(cached "${CACHE}/${PKG}")
+if(rc EQUAL 0)
+  file(REMOVE_RECURSE "${cached}.new")
+  file(COPY "${dl}/" DESTINATION "${cached}.new")
+  file(REMOVE_RECURSE "${cached}")
+  file(RENAME "${cached}.new" "${cached}")
+else()
+  file(GLOB cached_dsc "${cached}/*.dsc")
+  set(usable FALSE)
+  if(cached_dsc)
+    file(STRINGS "${cached_dsc}" cached_version REGEX "^Version: ")
+    string(REGEX REPLACE "^Version: *" "" cached_version "${cached_version}")
+    if("${VERSION}" STREQUAL "" OR "${VERSION}" STREQUAL "${cached_version}")
+      set(usable TRUE)
+    endif()
+  endif()
+  if(NOT usable)
+    message(FATAL_ERROR "apt-get source ${want} failed, and ${cached} holds no copy of it:\n${apt_out}")
+  endif()
+  message(WARNING "${PKG}: the Debian archive is out of reach; using the copy of ${PKG} ${cached_version} in ${cached}")
+  file(REMOVE_RECURSE "${dl}")
+  file(COPY "${cached}/" DESTINATION "${dl}")
 endif()
 
 file(GLOB dscs "${dl}/*.dsc")

@@ -2,13 +2,15 @@
 # Fetches Debian's kernel package with `apt-get download`, checks it, unpacks it and records what it
 # got. Run by the `kernel` CMake target (rootfs/kernel/CMakeLists.txt); see docs/image.md.
 #
-#   fetch-kernel.sh OUT_DIR FLAVOUR PACKAGE VERSION SHA256
+#   fetch-kernel.sh OUT_DIR FLAVOUR PACKAGE VERSION SHA256 [CACHE_DIR]
 #
 # FLAVOUR  cloud | generic: which metapackage names the kernel when PACKAGE is empty
 #          (linux-image-cloud-amd64 | linux-image-amd64).
 # PACKAGE  exact package (linux-image-6.1.0-57-cloud-amd64); empty = what the metapackage depends on.
 # VERSION  exact package version (6.1.192-3); empty = the newest the APT lists know.
 # SHA256   when not empty, the .deb must have this sha256 (pinning); the build fails otherwise.
+# CACHE_DIR  BERTH_DOWNLOAD_CACHE: a downloaded .deb is kept there, and one there whose hash
+#          matches is used instead of the network (a fresh build tree, a new clone, no network).
 #
 # Writes into OUT_DIR: the .deb (kept as a cache: a .deb of the requested name whose hash matches
 # is used without the network, which also lets a pinned build use a .deb put there by hand once the
@@ -16,7 +18,7 @@
 # vmlinuz, release (the kernel release string) and kernel.manifest (key=value).
 set -euo pipefail
 
-out=$1 flavour=$2 package=$3 version=$4 want_sha=$5
+out=$1 flavour=$2 package=$3 version=$4 want_sha=$5 cache=${6:-}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
@@ -49,12 +51,21 @@ apt_sha=$(field "$package=$version" SHA256)
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# Whether FILE is the .deb asked for: the pinned hash, else the hash the APT lists give.
+is_wanted() {
+  [ -f "$1" ] || return 1
+  local got
+  got=$(sha_of "$1")
+  if [ -n "$want_sha" ]; then [ "$got" = "$want_sha" ]; else [ -n "$apt_sha" ] && [ "$got" = "$apt_sha" ]; fi
+}
+
 have_cached=false
-if [ -f "$deb" ]; then
-  got=$(sha_of "$deb")
-  if [ -n "$want_sha" ] && [ "$got" = "$want_sha" ]; then have_cached=true
-  elif [ -z "$want_sha" ] && [ -n "$apt_sha" ] && [ "$got" = "$apt_sha" ]; then have_cached=true
-  fi
+if is_wanted "$deb"; then
+  have_cached=true
+elif [ -n "$cache" ] && is_wanted "$cache/$(basename "$deb")"; then
+  rm -f "$out"/*.deb
+  cp "$cache/$(basename "$deb")" "$deb"
+  have_cached=true
 fi
 
 if ! $have_cached; then
@@ -67,6 +78,9 @@ if ! $have_cached; then
   (cd "$out" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$package=$version" >/dev/null) \
     || die "apt-get download $package=$version failed"
   [ -f "$deb" ] || die "apt-get download did not produce $deb"
+  if [ -n "$cache" ]; then
+    mkdir -p "$cache" && cp "$deb" "$cache/.$(basename "$deb").tmp" && mv "$cache/.$(basename "$deb").tmp" "$cache/$(basename "$deb")"
+  fi
 fi
 
 sha=$(sha_of "$deb")
