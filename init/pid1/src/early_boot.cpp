@@ -229,7 +229,13 @@ Result<void> run_early_boot() {
                         std::to_string(started.tv_sec) + "." + std::to_string(started.tv_nsec / 1000000 + 1000).substr(1) + "\n"));
     auto cmdline = TRY(sys::read_file("/proc/cmdline"));
     auto params = TRY(parse_boot_parameters(cmdline));
-    TRY_CTX(load_listed_modules("/etc/berth/modules"), "load the initramfs modules");
+    // The disk drivers load until the root and state partitions are there; the host loads the
+    // rest later, for other disks.
+    auto partitions_found = [&params] {
+        auto devices = scan_block_devices();
+        return !find_block_device(params.root, devices).empty() && !find_block_device(params.state, devices).empty();
+    };
+    TRY_CTX(load_listed_modules("/etc/berth/modules", partitions_found), "load the initramfs modules");
 
     auto root_device = TRY(wait_for_device(params.root, "root", params.rootwait_seconds));
     TRY(sys::mkdir_p(kNewRoot));

@@ -25,6 +25,14 @@ TEST_CASE("modules load dependencies first, each once", "[unit][modules]") {
     CHECK(missing.error().describe() == "module 'wireguard' is not in modules.dep");
 }
 
+TEST_CASE("a module list: names, comments, and the names loaded only until found", "[unit][modules]") {
+    auto list = parse_module_list("erofs\next4   # the state\n\n#@until-found: disks, likeliest first\n"
+                                  "virtio_pci\nvirtio_blk # vdX\nsd_mod\n");
+    CHECK(list.names == Strings{"erofs", "ext4"});
+    CHECK(list.until_found == Strings{"virtio_pci", "virtio_blk", "sd_mod"});
+    CHECK(parse_module_list("").names.empty());
+}
+
 TEST_CASE("a machine mounts what a host needs; a test namespace only /proc", "[unit][mounts]") {
     Strings targets;
     for (const auto& step : host_mount_plan({.machine = true})) targets.push_back(step.target + ":" + step.type);
