@@ -13,10 +13,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "berth/log.hpp"
 #include "berth/sys.hpp"
@@ -117,6 +120,31 @@ Result<std::vector<std::string>> module_load_order(const std::string& modules_de
     return order;
 }
 
+Result<std::vector<std::vector<std::string>>> module_load_groups(const std::string& modules_dep,
+                                                                 const std::vector<std::string>& names,
+                                                                 const std::function<bool(const std::string&)>& loaded) {
+    std::vector<std::vector<std::string>> groups;
+    for (const auto& name : names) {
+        auto chain = TRY(module_load_order(modules_dep, {name}));
+        std::erase_if(chain, [&](const std::string& path) { return loaded(module_name_of(path)); });
+        auto in_chain = [&chain](const std::string& path) { return std::find(chain.begin(), chain.end(), path) != chain.end(); };
+        // Every group sharing a module with this chain joins it (each keeps its own order).
+        std::vector<std::string> merged;
+        for (auto group = groups.begin(); group != groups.end();) {
+            if (std::any_of(group->begin(), group->end(), in_chain)) {
+                merged.insert(merged.end(), group->begin(), group->end());
+                group = groups.erase(group);
+            } else {
+                ++group;
+            }
+        }
+        for (const auto& path : chain)
+            if (std::find(merged.begin(), merged.end(), path) == merged.end()) merged.push_back(path);
+        if (!merged.empty()) groups.push_back(std::move(merged));
+    }
+    return groups;
+}
+
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths) {
     // One module that does not load (efivarfs without EFI, a driver without its device) must
     // not keep the others out: each failure is logged and loading goes on.
@@ -153,7 +181,23 @@ Result<void> load_listed_modules(const std::string& list_file, const std::functi
     ::uname(&uts);
     std::string dir = std::string("/lib/modules/") + uts.release;
     auto dep = TRY_CTX(sys::read_file(dir + "/modules.dep"), "modules of kernel " + std::string(uts.release));
-    auto loaded = load_modules(dir, TRY(module_load_order(dep, list.names)));
+    auto is_loaded = [](const std::string& name) { return sys::exists("/sys/module/" + name); };
+    auto groups = TRY(module_load_groups(dep, list.names, is_loaded));
+    std::vector<Result<void>> results(groups.size());
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next++) < groups.size();) results[i] = load_modules(dir, groups[i]);
+    };
+    if (groups.size() > 1) {
+        std::thread helper(work);
+        work();
+        helper.join();
+    } else {
+        work();
+    }
+    Result<void> loaded;
+    for (auto& result : results)
+        if (!result) loaded = loaded ? std::move(result) : Result<void>(fail(loaded.error().describe() + "; " + result.error().describe()));
     for (const auto& name : list.until_found) {
         if (found && found()) break;
         auto more = load_modules(dir, TRY(module_load_order(dep, {name})));  // loaded dependencies are skipped

@@ -36,6 +36,11 @@ Result<void> bring_up_loopback();
 // Kernel modules, in dependency order from modules.dep ("kernel/x/a.ko: kernel/y/b.ko ...").
 // Pure: names ("virtio_blk") → relative .ko paths, dependencies first, each once.
 Result<std::vector<std::string>> module_load_order(const std::string& modules_dep, const std::vector<std::string>& names);
+// The same split into groups that share no module, each in load order: a group depends only on
+// itself and on modules `loaded` says are there (they are left out), so groups may load at once.
+Result<std::vector<std::vector<std::string>>> module_load_groups(const std::string& modules_dep,
+                                                                 const std::vector<std::string>& names,
+                                                                 const std::function<bool(const std::string&)>& loaded);
 // finit_module for each path under modules_dir; an already loaded module (in /sys/module) is
 // skipped: the kernel would read and check its signature again only to say EEXIST.
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths);
@@ -49,8 +54,10 @@ struct ModuleList {
 };
 ModuleList parse_module_list(std::string_view text);
 
-// Loads the modules of list_file from /lib/modules/<running kernel>/, dependencies first. Before
-// each "#@until-found" name, `found` is asked; once it says yes the rest are left out. A missing
+// Loads the modules of list_file from /lib/modules/<running kernel>/, dependencies first, the
+// independent groups of the first section on two threads (most of a load is the kernel's work on
+// the CPU that asks: the signature check, relocation, the driver's probe). Before each
+// "#@until-found" name, `found` is asked; once it says yes the rest are left out. A missing
 // list is nothing to do.
 Result<void> load_listed_modules(const std::string& list_file, const std::function<bool()>& found = {});
 // The whole list in a child process at idle priority, so that PID 1 and the services starting
