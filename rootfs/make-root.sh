@@ -48,9 +48,8 @@ install -m 0755 "$e2fsck" usr/bin/e2fsck  # the initramfs checks the state parti
 # The kernel modules the running host loads (the initramfs has its own, for the disks).
 cp -a "$modules/lib/modules" usr/lib/
 # Split at the "#@later" line of the module list: what boot needs, and what can load meanwhile.
-later=$(sed -n '/^#@later/,$p' "$here/kernel/host-modules.txt" | sed 's/#.*//; s/?$//' | tr -s ' \n' '\n' | grep -v '^$' || true)
-grep -vxF -f <(printf '%s\n' $later) "$modules/etc/berth/modules" > etc/berth/modules || true
-grep -xF -f <(printf '%s\n' $later) "$modules/etc/berth/modules" > etc/berth/modules.later || true
+sed '/^#@later/,$d' "$modules/etc/berth/modules" > etc/berth/modules
+sed '0,/^#@later/d' "$modules/etc/berth/modules" > etc/berth/modules.later
 
 printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
 printf 'root:x:0:\ntty:x:5:\n' > etc/group

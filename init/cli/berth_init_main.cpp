@@ -68,6 +68,7 @@ int berth_init_main(int argc, char** argv) {
     berth::log::info("berth-init starting");
     berth::pid1::prepare_host(options);
 
+    options.on_boot_settled = [&options] { berth::pid1::load_later_modules(options); };
     auto init = berth::pid1::InitSystem::create(options);
     if (!init) {
         // Without a supervisor there is nothing to run; stay up as a reaper so the machine
@@ -76,7 +77,6 @@ int berth_init_main(int argc, char** argv) {
         if (!options.machine) return 1;
         for (;;) ::pause();
     }
-    berth::pid1::load_later_modules(options);
     auto action = (*init)->run();
     berth::log::info(action == berth::pid1::PowerAction::Reboot ? "rebooting" : "powering off");
     init->reset();

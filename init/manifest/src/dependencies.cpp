@@ -144,25 +144,38 @@ Result<std::vector<std::string>> start_order(const std::vector<ServiceManifest>&
                 return fail("service '" + s->name + "' requires '" + required + "', which does not exist");
     if (auto cycles = detail::find_cycles(graph); !cycles.empty()) return fail(detail::describe(cycles.front()));
 
-    // Kahn's algorithm; the ready set is ordered, so peers start alphabetically.
-    std::map<std::string, size_t> waiting_on;
     std::map<std::string, std::vector<std::string>> dependents;
-    for (const auto& [name, deps] : graph) {
-        waiting_on[name] = deps.size();
+    for (const auto& [name, deps] : graph)
         for (const auto& dep : deps) dependents[dep].push_back(name);
-    }
-    std::set<std::string> ready;
-    for (const auto& [name, count] : waiting_on)
-        if (count == 0) ready.insert(name);
-    std::vector<std::string> order;
-    while (!ready.empty()) {
-        std::string next = *ready.begin();
-        ready.erase(ready.begin());
-        order.push_back(next);
-        for (const auto& dependent : dependents[next])
-            if (--waiting_on[dependent] == 0) ready.insert(dependent);
-    }
-    return order;
+    // Kahn's algorithm; `ready` is ordered by `rank` (name first, then what it is keyed on).
+    auto kahn = [&](const std::map<std::string, size_t>& rank) {
+        std::map<std::string, size_t> waiting_on;
+        for (const auto& [name, deps] : graph) waiting_on[name] = deps.size();
+        std::set<std::pair<size_t, std::string>> ready;
+        for (const auto& [name, count] : waiting_on)
+            if (count == 0) ready.insert({rank.count(name) ? rank.at(name) : 0, name});
+        std::vector<std::string> order;
+        while (!ready.empty()) {
+            std::string next = ready.begin()->second;
+            ready.erase(ready.begin());
+            order.push_back(next);
+            for (const auto& dependent : dependents[next])
+                if (--waiting_on[dependent] == 0) ready.insert({rank.count(dependent) ? rank.at(dependent) : 0, dependent});
+        }
+        return order;
+    };
+    // Among peers, the one with the longest chain of services waiting for it goes first (it is on
+    // the boot's critical path: netd before logd, as ntpd waits for netd), then alphabetically.
+    // Chain lengths come from any topological order, walked from its end.
+    auto plain = kahn({});
+    std::map<std::string, size_t> chain;
+    for (auto it = plain.rbegin(); it != plain.rend(); ++it)
+        for (const auto& dependent : dependents[*it]) chain[*it] = std::max(chain[*it], chain[dependent] + 1);
+    std::map<std::string, size_t> rank;
+    size_t longest = 0;
+    for (const auto& [name, length] : chain) longest = std::max(longest, length);
+    for (const auto& [name, deps] : graph) rank[name] = longest - (chain.count(name) ? chain[name] : 0);
+    return kahn(rank);
 }
 
 }  // namespace berth::manifest

@@ -91,7 +91,9 @@ Result<void> mount_state(const std::string& device) {
     const std::string bin = std::string(kNewRoot) + "/usr/bin/";
     if (!has_ext_magic(head)) {
         log::info("state partition " + device + " has no filesystem: formatting it (first boot)");
-        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-I", "256", "-i", "16384", "-L", "state", device}, true)); code != 0)
+        // 4 KiB blocks, a page each: mke2fs's writes then need no read of the rest of the page
+        // first (with 1 KiB blocks, its default at this size, it read 2 MiB back block by block).
+        if (int code = TRY(run_program({bin + "busybox", "mke2fs", "-b", "4096", "-I", "256", "-i", "16384", "-L", "state", device}, true)); code != 0)
             return fail("mke2fs " + device + " exited with " + std::to_string(code));
     } else if (!ext_is_clean(head)) {
         // After a power cut the filesystem may need repairs: e2fsck fixes what is safe (-p),
@@ -229,7 +231,13 @@ Result<void> run_early_boot() {
                         std::to_string(started.tv_sec) + "." + std::to_string(started.tv_nsec / 1000000 + 1000).substr(1) + "\n"));
     auto cmdline = TRY(sys::read_file("/proc/cmdline"));
     auto params = TRY(parse_boot_parameters(cmdline));
-    TRY_CTX(load_listed_modules("/etc/berth/modules"), "load the initramfs modules");
+    // The disk drivers load until the root and state partitions are there; the host loads the
+    // rest later, for other disks.
+    auto partitions_found = [&params] {
+        auto devices = scan_block_devices();
+        return !find_block_device(params.root, devices).empty() && !find_block_device(params.state, devices).empty();
+    };
+    TRY_CTX(load_listed_modules("/etc/berth/modules", partitions_found), "load the initramfs modules");
 
     auto root_device = TRY(wait_for_device(params.root, "root", params.rootwait_seconds));
     TRY(sys::mkdir_p(kNewRoot));

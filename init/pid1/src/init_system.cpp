@@ -1069,6 +1069,7 @@ struct InitSystem::Impl {
             for (const auto& n : not_ready) names += (names.empty() ? "" : ", ") + n;
             note("", supervisor::LogLevel::Warning, "boot: settled" + std::string(figures) + " with services not ready: " + names);
         }
+        if (options.on_boot_settled) options.on_boot_settled();
     }
 
     void dispatch(const struct epoll_event& ev) {

@@ -18,7 +18,11 @@ supervisor::ServiceConfig service_config_from(const manifest::ServiceManifest& m
         case manifest::ReadyKind::None: c.readiness.kind = supervisor::ReadinessKind::None; break;
         case manifest::ReadyKind::Exec: c.readiness.kind = supervisor::ReadinessKind::Exec; break;
         case manifest::ReadyKind::Tcp: c.readiness.kind = supervisor::ReadinessKind::Tcp; break;
-        case manifest::ReadyKind::File: c.readiness.kind = supervisor::ReadinessKind::File; break;
+        case manifest::ReadyKind::File:
+            c.readiness.kind = supervisor::ReadinessKind::File;
+            // A file probe is a stat by PID 1, no process: cheap enough to repeat every 50 ms.
+            c.readiness.retry_interval = std::chrono::milliseconds(50);
+            break;
         case manifest::ReadyKind::Notify: c.readiness.kind = supervisor::ReadinessKind::Notify; break;
     }
     c.readiness.timeout = m.ready.timeout;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -12,10 +13,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "berth/log.hpp"
 #include "berth/sys.hpp"
@@ -116,11 +120,37 @@ Result<std::vector<std::string>> module_load_order(const std::string& modules_de
     return order;
 }
 
+Result<std::vector<std::vector<std::string>>> module_load_groups(const std::string& modules_dep,
+                                                                 const std::vector<std::string>& names,
+                                                                 const std::function<bool(const std::string&)>& loaded) {
+    std::vector<std::vector<std::string>> groups;
+    for (const auto& name : names) {
+        auto chain = TRY(module_load_order(modules_dep, {name}));
+        std::erase_if(chain, [&](const std::string& path) { return loaded(module_name_of(path)); });
+        auto in_chain = [&chain](const std::string& path) { return std::find(chain.begin(), chain.end(), path) != chain.end(); };
+        // Every group sharing a module with this chain joins it (each keeps its own order).
+        std::vector<std::string> merged;
+        for (auto group = groups.begin(); group != groups.end();) {
+            if (std::any_of(group->begin(), group->end(), in_chain)) {
+                merged.insert(merged.end(), group->begin(), group->end());
+                group = groups.erase(group);
+            } else {
+                ++group;
+            }
+        }
+        for (const auto& path : chain)
+            if (std::find(merged.begin(), merged.end(), path) == merged.end()) merged.push_back(path);
+        if (!merged.empty()) groups.push_back(std::move(merged));
+    }
+    return groups;
+}
+
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths) {
     // One module that does not load (efivarfs without EFI, a driver without its device) must
     // not keep the others out: each failure is logged and loading goes on.
     std::string failed;
     for (const auto& rel : relative_paths) {
+        if (sys::exists("/sys/module/" + module_name_of(rel))) continue;
         auto fd = sys::open(modules_dir + "/" + rel, O_RDONLY);
         if (fd && (::syscall(SYS_finit_module, fd->get(), "", 0) == 0 || errno == EEXIST)) continue;
         Error error = fd ? Error{errno, "load module '" + rel + "'"} : fd.error();
@@ -131,25 +161,58 @@ Result<void> load_modules(const std::string& modules_dir, const std::vector<std:
     return {};
 }
 
-Result<void> load_listed_modules(const std::string& list_file) {
-    auto list = sys::read_file(list_file);
-    if (!list) return {};  // nothing to load
+ModuleList parse_module_list(std::string_view text) {
+    ModuleList list;
+    std::vector<std::string>* section = &list.names;
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("#@until-found", 0) == 0) section = &list.until_found;
+        std::istringstream words(line.substr(0, line.find('#')));
+        for (std::string name; words >> name;) section->push_back(name);
+    }
+    return list;
+}
+
+Result<void> load_listed_modules(const std::string& list_file, const std::function<bool()>& found) {
+    auto text = sys::read_file(list_file);
+    if (!text) return {};  // nothing to load
+    ModuleList list = parse_module_list(*text);
     struct utsname uts{};
     ::uname(&uts);
     std::string dir = std::string("/lib/modules/") + uts.release;
-    std::vector<std::string> names;
-    std::istringstream in(*list);
-    for (std::string name; in >> name;)
-        if (name[0] != '#') names.push_back(name);
     auto dep = TRY_CTX(sys::read_file(dir + "/modules.dep"), "modules of kernel " + std::string(uts.release));
-    auto order = TRY(module_load_order(dep, names));
-    return load_modules(dir, order);
+    auto is_loaded = [](const std::string& name) { return sys::exists("/sys/module/" + name); };
+    auto groups = TRY(module_load_groups(dep, list.names, is_loaded));
+    std::vector<Result<void>> results(groups.size());
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next++) < groups.size();) results[i] = load_modules(dir, groups[i]);
+    };
+    if (groups.size() > 1) {
+        std::thread helper(work);
+        work();
+        helper.join();
+    } else {
+        work();
+    }
+    Result<void> loaded;
+    for (auto& result : results)
+        if (!result) loaded = loaded ? std::move(result) : Result<void>(fail(loaded.error().describe() + "; " + result.error().describe()));
+    for (const auto& name : list.until_found) {
+        if (found && found()) break;
+        auto more = load_modules(dir, TRY(module_load_order(dep, {name})));  // loaded dependencies are skipped
+        if (!more && loaded) loaded = more;
+    }
+    return loaded;
 }
 
 Result<pid_t> load_listed_modules_in_background(const std::string& list_file) {
     pid_t pid = ::fork();
     if (pid < 0) return fail_sys("fork the module loader");
     if (pid == 0) {
+        // Nothing at boot waits for these: they take the CPU only when nobody else wants it.
+        struct sched_param idle{};
+        if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0) log::warning(std::string("module loader: SCHED_IDLE: ") + std::strerror(errno));
         auto loaded = load_listed_modules(list_file);
         if (!loaded) log::error("load modules (" + list_file + "): " + loaded.error().describe());
         ::_exit(loaded ? 0 : 1);

@@ -37,6 +37,7 @@ Result<void> validate_service_config(const ServiceConfig& config) {
         return fail(where + "restart: delays must not be negative");
     if (config.readiness.timeout <= 0ms) return fail(where + "readiness.timeout: must be positive");
     if (config.readiness.retry_interval <= 0ms) return fail(where + "readiness.retry_interval: must be positive");
+    if (config.readiness.first_retry <= 0ms) return fail(where + "readiness.first_retry: must be positive");
     if (config.health) {
         if (config.health->interval <= 0ms) return fail(where + "health.interval: must be positive");
         if (config.health->timeout <= 0ms) return fail(where + "health.timeout: must be positive");

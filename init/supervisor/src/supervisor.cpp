@@ -395,6 +395,7 @@ Actions Supervisor::process_started(std::string_view name, int pid, TimePoint no
     } else {
         service->state = ServiceState::Running;
         service->ready_deadline = now + readiness.timeout;
+        service->ready_retry = std::min(readiness.first_retry, readiness.retry_interval);
         if (polls_readiness(readiness.kind)) {
             service->next_ready_probe = now;
             run_due_timers(*service, now, out);  // first probe right away
@@ -490,8 +491,10 @@ Actions Supervisor::probe_result(std::string_view name, ProbeKind kind, bool ok,
         service->ready_probe_deadline.reset();
         if (ok)
             mark_ready(*service, now, out);
-        else
-            service->next_ready_probe = now + service->config.readiness.retry_interval;
+        else {
+            service->next_ready_probe = now + service->ready_retry;
+            service->ready_retry = std::min(service->ready_retry * 2, service->config.readiness.retry_interval);
+        }
     } else {
         if (service->state != ServiceState::Ready || !service->health_probe_deadline) return out;
         service->health_probe_deadline.reset();

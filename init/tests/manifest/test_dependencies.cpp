@@ -1,4 +1,5 @@
-// start_order: dependencies first, alphabetical among peers, clear errors otherwise.
+// start_order: dependencies first, the critical path first among peers, then alphabetical; clear
+// errors otherwise.
 #include <catch2/catch.hpp>
 
 #include "fixtures.hpp"
@@ -32,18 +33,23 @@ TEST_CASE("independent services start alphabetically", "[unit][manifest][deps]")
     CHECK(order_of({}) == "");
 }
 
-TEST_CASE("dependencies start first; peers stay alphabetical", "[unit][manifest][deps]") {
+TEST_CASE("dependencies start first, and among peers the longest chain of waiting services", "[unit][manifest][deps]") {
     // web requires db, after syslog; db after syslog; cron stands alone.
     CHECK(order_of({service("web", {"syslog"}, {"db"}), service("db", {"syslog"}), service("syslog"),
-                    service("cron")}) == "cron syslog db web");
+                    service("cron")}) == "syslog db cron web");
     // A diamond: d after b and c, both after a; b and c are peers.
     CHECK(order_of({service("d", {"c", "b"}), service("c", {"a"}), service("b", {"a"}), service("a")}) ==
           "a b c d");
-    // The smallest ready name goes first even when a later one unblocks more.
-    CHECK(order_of({service("z"), service("b", {"z"}), service("a")}) == "a z b");
+    // A later name goes first when something waits for it (the image: netd before logd, for ntpd).
+    CHECK(order_of({service("z"), service("b", {"z"}), service("a")}) == "z a b");
+    CHECK(order_of({service("logd"), service("netd"), service("ntpd", {"netd"}), service("sshd")}) ==
+          "netd logd ntpd sshd");
+    // Longer chains first: y (x waits, w waits for x), then x, before z (only v waits).
+    CHECK(order_of({service("z"), service("y"), service("x", {"y"}), service("w", {"x"}), service("v", {"z"})}) ==
+          "y x z v w");
 }
 
-TEST_CASE("after a missing service only orders; requires a missing one is an error", "[unit][manifest][deps]") {
+TEST_CASE("after a missing service only orders, requires a missing one is an error", "[unit][manifest][deps]") {
     CHECK(order_of({service("web", {"nonexistent"})}) == "web");
     CHECK(order_of({service("web", {}, {"db"})}) == "error: service 'web' requires 'db', which does not exist");
 }

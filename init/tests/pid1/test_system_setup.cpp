@@ -25,6 +25,45 @@ TEST_CASE("modules load dependencies first, each once", "[unit][modules]") {
     CHECK(missing.error().describe() == "module 'wireguard' is not in modules.dep");
 }
 
+TEST_CASE("modules that share nothing (but what is loaded) form groups that can load at once", "[unit][modules]") {
+    const std::string dep =
+        "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko "
+        "kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko\n"
+        "kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n"
+        "kernel/net/core/failover.ko:\n"
+        "kernel/drivers/char/hw_random/virtio-rng.ko: kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko\n"
+        "kernel/drivers/virtio/virtio_ring.ko: kernel/drivers/virtio/virtio.ko\n"
+        "kernel/drivers/virtio/virtio.ko:\n"
+        "kernel/fs/fat/vfat.ko: kernel/fs/fat/fat.ko\n"
+        "kernel/fs/fat/fat.ko:\n"
+        "kernel/fs/nls/nls_cp437.ko:\n";
+    const Strings names{"virtio_net", "virtio_rng", "vfat", "nls_cp437"};
+    auto virtio_loaded = module_load_groups(dep, names, [](const std::string& m) { return m == "virtio" || m == "virtio_ring"; });
+    REQUIRE(virtio_loaded);
+    CHECK(*virtio_loaded == std::vector<Strings>{
+                                {"kernel/net/core/failover.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/net/virtio_net.ko"},
+                                {"kernel/drivers/char/hw_random/virtio-rng.ko"},
+                                {"kernel/fs/fat/fat.ko", "kernel/fs/fat/vfat.ko"},
+                                {"kernel/fs/nls/nls_cp437.ko"}});
+    // With virtio still to load, the two virtio drivers are one group, in load order.
+    auto none_loaded = module_load_groups(dep, {"virtio_net", "nls_cp437", "virtio_rng"}, [](const std::string&) { return false; });
+    REQUIRE(none_loaded);
+    CHECK(*none_loaded == std::vector<Strings>{
+                              {"kernel/fs/nls/nls_cp437.ko"},
+                              {"kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_ring.ko", "kernel/net/core/failover.ko",
+                               "kernel/drivers/net/net_failover.ko", "kernel/drivers/net/virtio_net.ko",
+                               "kernel/drivers/char/hw_random/virtio-rng.ko"}});
+    CHECK_FALSE(module_load_groups(dep, {"wireguard"}, [](const std::string&) { return false; }));
+}
+
+TEST_CASE("a module list: names, comments, and the names loaded only until found", "[unit][modules]") {
+    auto list = parse_module_list("erofs\next4   # the state\n\n#@until-found: disks, likeliest first\n"
+                                  "virtio_pci\nvirtio_blk # vdX\nsd_mod\n");
+    CHECK(list.names == Strings{"erofs", "ext4"});
+    CHECK(list.until_found == Strings{"virtio_pci", "virtio_blk", "sd_mod"});
+    CHECK(parse_module_list("").names.empty());
+}
+
 TEST_CASE("a machine mounts what a host needs; a test namespace only /proc", "[unit][mounts]") {
     Strings targets;
     for (const auto& step : host_mount_plan({.machine = true})) targets.push_back(step.target + ":" + step.type);

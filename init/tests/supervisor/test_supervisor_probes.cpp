@@ -6,7 +6,7 @@ using namespace berth::supervisor::testing;
 
 TEST_CASE("a readiness timeout stops the service and counts as a failure", "[supervisor][readiness]") {
     auto web = service("web");
-    web.readiness = {ReadinessKind::Tcp, 5s, 1s};
+    web.readiness = {ReadinessKind::Tcp, 5s, 1s, 1s};  // every second from the first retry on
     web.restart.kind = RestartPolicy::OnFailure;
     Harness h({web, service("proxy", {}, {"web"})});
     h.start_all();

@@ -36,10 +36,14 @@ TEST_CASE("dependents start only once their dependencies are ready", "[superviso
     CHECK(started(h.probe("db", ProbeKind::Ready, false)).empty());
     CHECK(h.state("app") == ServiceState::Waiting);
 
-    // The next attempt comes retry_interval later.
-    CHECK(*h.supervisor.next_deadline() == h.now + 500ms);
-    CHECK(all_of<RunProbe>(h.advance(499ms)).empty());
-    CHECK(all_of<RunProbe>(h.advance(1ms)).size() == 1);
+    // The next attempts come 10 ms later, then twice as late each time, up to retry_interval.
+    for (auto wait : {10ms, 20ms, 40ms, 80ms, 160ms, 320ms, 500ms, 500ms}) {
+        CHECK(*h.supervisor.next_deadline() == h.now + wait);
+        CHECK(all_of<RunProbe>(h.advance(wait - 1ms)).empty());
+        CHECK(all_of<RunProbe>(h.advance(1ms)).size() == 1);
+        CHECK(started(h.probe("db", ProbeKind::Ready, false)).empty());
+    }
+    CHECK(all_of<RunProbe>(h.advance(500ms)).size() == 1);
 
     // Ready: app starts, web (after app) still waits.
     CHECK(started(h.probe("db", ProbeKind::Ready, true)) == std::vector<std::string>{"app"});

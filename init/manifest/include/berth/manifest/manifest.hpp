@@ -153,7 +153,8 @@ inline constexpr const char* kNotifySocketInContainer = "/run/berth/notify.sock"
 // creates nothing.
 Result<runtime::ContainerSpec> to_container_spec(const ServiceManifest& manifest, const SpecContext& context);
 
-// Start order: dependencies first, alphabetical among services that are ready together.
+// Start order: dependencies first; among services that are ready together, the one with the
+// longest chain of services waiting for it first, then alphabetical.
 // `after` a missing service is ignored; `requires` a missing one, or a cycle, is an error:
 // "service 'web' requires 'db', which does not exist", "dependency cycle: a -> b -> a"
 // ("a -> b": a starts after b).

@@ -3,6 +3,7 @@
 // reaps every process, runs probes, answers the control socket, and shuts down in order.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct InitOptions {
     // logd's ingest socket (SOCK_SEQPACKET, one JSON record per message). Records wait in the
     // per-service rings until logd listens, then go out in order: nothing from boot is lost.
     std::string logd_socket = "/run/berth/logd/ingest.sock";
+    // Called once, when every service has come up (or given up) after boot: work that no boot
+    // service waits for, kept from competing with their start (the modules of "#@later").
+    std::function<void()> on_boot_settled;
 };
 
 enum class PowerAction { None, Poweroff, Reboot };

@@ -18,8 +18,9 @@ namespace berth::pid1 {
 // short-lived child process (see machine.cpp). A test namespace: /proc, hostname, loopback.
 void prepare_host(InitOptions& options);
 
-// Once the supervisor exists: the modules no service needs at boot (/etc/berth/modules.later),
-// loaded by a child process while services start.
+// Once the boot's services are up (InitOptions::on_boot_settled): the modules no service needs at
+// boot (/etc/berth/modules.later), loaded by a child process at idle priority. Loading modules
+// while services start slowed their start even so (a module's load stalls the other CPU too).
 void load_later_modules(const InitOptions& options);
 
 }  // namespace berth::pid1

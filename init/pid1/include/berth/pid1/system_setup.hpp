@@ -2,7 +2,9 @@
 // and small executors: filesystems, cgroup controllers, hostname, loopback, modules, entropy.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/result.hpp"
@@ -34,14 +36,32 @@ Result<void> bring_up_loopback();
 // Kernel modules, in dependency order from modules.dep ("kernel/x/a.ko: kernel/y/b.ko ...").
 // Pure: names ("virtio_blk") → relative .ko paths, dependencies first, each once.
 Result<std::vector<std::string>> module_load_order(const std::string& modules_dep, const std::vector<std::string>& names);
-// finit_module for each path under modules_dir; an already loaded module is not an error.
+// The same split into groups that share no module, each in load order: a group depends only on
+// itself and on modules `loaded` says are there (they are left out), so groups may load at once.
+Result<std::vector<std::vector<std::string>>> module_load_groups(const std::string& modules_dep,
+                                                                 const std::vector<std::string>& names,
+                                                                 const std::function<bool(const std::string&)>& loaded);
+// finit_module for each path under modules_dir; an already loaded module (in /sys/module) is
+// skipped: the kernel would read and check its signature again only to say EEXIST.
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths);
 
-// Loads the modules named in list_file (one per line, '#' comments) from
-// /lib/modules/<running kernel>/, dependencies first. A missing list is nothing to do.
-Result<void> load_listed_modules(const std::string& list_file);
-// The same in a child process, so that PID 1 goes on starting services meanwhile; PID 1's
-// loop reaps the child like any orphan. Returns the child's pid.
+// A module list (/etc/berth/modules): names, one per line, '#' comments. The names after a
+// "#@until-found" line are loaded one by one only while what the caller waits for is missing
+// (the initramfs's disk drivers, likeliest first: a virtio-blk root needs no SCSI stack).
+struct ModuleList {
+    std::vector<std::string> names;
+    std::vector<std::string> until_found;
+};
+ModuleList parse_module_list(std::string_view text);
+
+// Loads the modules of list_file from /lib/modules/<running kernel>/, dependencies first, the
+// independent groups of the first section on two threads (most of a load is the kernel's work on
+// the CPU that asks: the signature check, relocation, the driver's probe). Before each
+// "#@until-found" name, `found` is asked; once it says yes the rest are left out. A missing
+// list is nothing to do.
+Result<void> load_listed_modules(const std::string& list_file, const std::function<bool()>& found = {});
+// The whole list in a child process at idle priority, so that PID 1 and the services starting
+// meanwhile get the CPU first; PID 1's loop reaps the child like any orphan. Returns its pid.
 Result<pid_t> load_listed_modules_in_background(const std::string& list_file);
 
 // Copies the regular files of `from` into `to` (made 0700; files 0600). A missing `from` is

@@ -20,7 +20,10 @@ const char* readiness_kind_name(ReadinessKind kind);  // "none", "exec", "tcp", 
 struct ReadinessConfig {
     ReadinessKind kind = ReadinessKind::None;
     Duration timeout{30s};          // from process start to ready, else the start counts as failed
-    Duration retry_interval{250ms};  // between attempts of a polled probe (exec, tcp, file)
+    Duration retry_interval{250ms};  // between attempts of a polled probe (exec, tcp, file), at most
+    // A service is usually ready soon after its start: the first retry comes after this, each next
+    // one twice as late, up to retry_interval (10, 20, 40, ... ms: a boot is not held up 250 ms).
+    Duration first_retry{10ms};
 };
 
 // An exec health check: run every `interval` once the service is ready.

@@ -94,6 +94,7 @@ private:
         std::optional<TimePoint> ready_deadline;        // Running, readiness pending
         std::optional<TimePoint> next_ready_probe;      // Running, polled readiness, none in flight
         std::optional<TimePoint> ready_probe_deadline;  // Running, a readiness probe in flight
+        Duration ready_retry{0};                        // Running: the wait after the next failed probe
         std::optional<TimePoint> next_health_probe;     // Ready, none in flight
         std::optional<TimePoint> health_probe_deadline; // Ready, a health probe in flight
         int health_failures = 0;                        // consecutive
