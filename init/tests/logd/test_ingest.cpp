@@ -23,7 +23,7 @@ TEST_CASE("a good ingest record") {
     CHECK(record->text == "oops \xc3\xa9\n");
 }
 
-TEST_CASE("key order does not matter; time offsets are normalised") {
+TEST_CASE("key order does not matter, time offsets are normalised") {
     auto record = parse_ingest_record(R"({"line":"","stream":"stdout","time":"2026-11-24T08:17:20+02:00","service":"berth-init"})");
     REQUIRE(record);
     CHECK(record->service == "berth-init");

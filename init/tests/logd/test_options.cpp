@@ -15,7 +15,7 @@ TEST_CASE("defaults match the image layout") {
     CHECK(options->rotation.keep == 5);
 }
 
-TEST_CASE("flags with separate or attached values; empty disables kmsg and syslog") {
+TEST_CASE("flags with separate or attached values, empty disables kmsg and syslog") {
     auto options = parse_options({"--dir", "/tmp/l", "--ingest=/tmp/i.sock", "--syslog", "", "--kmsg=",
                                   "--max-bytes", "4096", "--keep=0"});
     REQUIRE(options);

@@ -36,7 +36,7 @@ RotatingLog open_log(const TempDir& dir, RotationPolicy policy) {
 
 }  // namespace
 
-TEST_CASE("a file may reach max_bytes exactly; the next line rotates") {
+TEST_CASE("a file may reach max_bytes exactly, the next line rotates") {
     TempDir dir;
     RotatingLog log = open_log(dir, {.max_bytes = 100, .keep = 2});
     for (int i = 1; i <= 4; ++i) REQUIRE(log.append(line(i)));

@@ -82,7 +82,7 @@ TEST_CASE("services on a cycle are skipped, the others kept", "[unit][manifest][
     CHECK(start_order(report.services));  // what is left always has an order
 }
 
-TEST_CASE("later directories override earlier ones; a broken override keeps the earlier", "[unit][manifest][load]") {
+TEST_CASE("later directories override earlier ones, a broken override keeps the earlier", "[unit][manifest][load]") {
     TempDir dir;
     std::string etc = dir.path() + "/etc";
     std::string var = dir.path() + "/var";

@@ -97,7 +97,7 @@ TEST_CASE("a minimal service keeps the default isolation", "[unit][manifest][spe
     CHECK(spec.sysctl.empty());
 }
 
-TEST_CASE("images by name live under the images root; absolute paths are kept", "[unit][manifest][spec]") {
+TEST_CASE("images by name live under the images root, absolute paths are kept", "[unit][manifest][spec]") {
     FakeImages images;
     CHECK(plan(images, kApp).root_path == images.context.images_root + "/app");
     CHECK(plan(images, "[container]\nimage = \"" + images.app_root + "\"\ncommand = [\"x\"]\n").root_path ==

@@ -9,7 +9,7 @@
 using namespace berth::manifest;
 using namespace berth::manifest::test;
 
-TEST_CASE("passwd and group lines parse; junk lines are skipped", "[unit][manifest][users]") {
+TEST_CASE("passwd and group lines parse, junk lines are skipped", "[unit][manifest][users]") {
     auto users = parse_passwd("root:x:0:0:root:/root:/bin/sh\n# comment\n\nbad\nx:x:notanumber:0::/:\n"
                               "app:x:1000:100::/home/app:/bin/sh\r\nshort:x:5:6\n");
     REQUIRE(users.size() == 3);

@@ -64,7 +64,7 @@ TEST_CASE("a module list: names, comments, and the names loaded only until found
     CHECK(parse_module_list("").names.empty());
 }
 
-TEST_CASE("a machine mounts what a host needs; a test namespace only /proc", "[unit][mounts]") {
+TEST_CASE("a machine mounts what a host needs, a test namespace only /proc", "[unit][mounts]") {
     Strings targets;
     for (const auto& step : host_mount_plan({.machine = true})) targets.push_back(step.target + ":" + step.type);
     CHECK(targets == Strings{"/proc:proc", "/sys:sysfs", "/dev:devtmpfs", "/dev/pts:devpts", "/dev/shm:tmpfs",

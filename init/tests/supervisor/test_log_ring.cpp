@@ -24,7 +24,7 @@ std::vector<std::uint64_t> seqs(const std::vector<LogRecord>& records) {
 
 }  // namespace
 
-TEST_CASE("writes are split into lines; a partial line waits for its newline", "[logring]") {
+TEST_CASE("writes are split into lines, a partial line waits for its newline", "[logring]") {
     LogRing ring;
     ring.append(LogStream::Stdout, "one\ntwo\nthr", kT0);
     CHECK(texts(ring.lines()) == std::vector<std::string>{"one", "two"});

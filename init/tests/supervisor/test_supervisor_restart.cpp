@@ -88,7 +88,7 @@ TEST_CASE("policy no: a failure is final and names its cause", "[supervisor][res
     CHECK_FALSE(h.supervisor.next_deadline());
 }
 
-TEST_CASE("a oneshot that exits 0 is done whatever the policy; a failing one is retried by policy",
+TEST_CASE("a oneshot that exits 0 is done whatever the policy, a failing one is retried by policy",
           "[supervisor][restart][oneshot]") {
     auto setup = oneshot("setup");
     setup.restart.kind = RestartPolicy::Always;

@@ -160,7 +160,7 @@ TEST_CASE("shutdown waits for a starting service's pid before stopping it", "[su
     CHECK(has<AllStopped>(h.exited("base", ExitStatus::exited(0))));
 }
 
-TEST_CASE("shutdown with nothing running is immediately complete; later requests are refused",
+TEST_CASE("shutdown with nothing running is immediately complete, later requests are refused",
           "[supervisor][shutdown]") {
     Harness h({service("a")});
     auto actions = h.supervisor.shutdown(h.now);

@@ -127,7 +127,8 @@ TEST_CASE("exec joins a running container", "[priv][lifecycle]") {
 TEST_CASE("pause and resume through the cgroup freezer", "[priv][lifecycle]") {
     REQUIRE_ROOT();
     Bundle b;
-    b.set_command("i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.02; done");
+    // Written aside and renamed into place: a read never sees the file truncated but not yet written.
+    b.set_command("i=0; while :; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.02; done");
     REQUIRE(b.berth({"run", "--detach", "--bundle", b.dir(), "pz"}).exit_code == 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto paused = b.berth({"pause", "pz"});
