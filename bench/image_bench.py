@@ -13,6 +13,7 @@ userspace = berth-init's "all services ready" line, which carries CLOCK_BOOTTIME
     python3 bench/image_bench.py [--build build/release] [--boots 3] [--out FILE.md]
 """
 import argparse
+import json
 import os
 import re
 import statistics
@@ -53,8 +54,13 @@ def one_boot(image_dir, work, uefi, index):
         kernel = float(kernel_m.group(1)) if kernel_m else ready_at - userspace
         results.append({"firmware": max(0.0, host_elapsed - ready_at), "kernel": kernel, "userspace": userspace,
                         "total": host_elapsed, "services": int(m.group(1))})
-        # An orderly poweroff between boots, as a user would.
+        # berth-init's own resident memory once the boot has settled (the status request itself
+        # runs PID 1's control path, as any berthctl does).
         vm.wait_ssh()
+        time.sleep(3)
+        status = json.loads(vm.ssh("berthctl --json status").stdout)
+        results[-1]["init_kib"] = status.get("init_resident_kib", 0)
+        # An orderly poweroff between boots, as a user would.
         vm.ssh("berthctl poweroff", check=False, timeout=20)
         vm.wait_exit(120)
     return results
@@ -90,6 +96,9 @@ def main():
             lines.append("| %s, %s: firmware / kernel / userspace to %d services ready | %.2f / %.2f / %.2f s (QEMU start to ready %.2f s) | userspace <= 1 s |"
                          % ("UEFI (OVMF + systemd-boot)" if uefi else "direct -kernel", label, runs[0]["services"],
                             med["firmware"], med["kernel"], med["userspace"], med["total"]))
+        init_kib = statistics.median(r["init_kib"] for r in first + steady)
+        lines.append("| berth-init's resident memory in the %s guest, idle (`init_resident_kib`) | %d KiB (%.2f MiB) | |"
+                     % ("UEFI" if uefi else "direct-boot", init_kib, init_kib / 1024))
     report = "\n".join(lines) + "\n\nMedians of %d boots each, QEMU TCG, 2 vCPUs, 1 GiB.\n" % args.boots
     print(report)
     if args.out:
