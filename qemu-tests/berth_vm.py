@@ -68,6 +68,29 @@ class VM:
         vars_copy = os.path.join(self.dir, "OVMF_VARS.fd")
         shutil.copyfile(OVMF_VARS, vars_copy)
 
+    def put_on_esp(self, path, content):
+        """Writes a file onto the ESP of this VM's overlay, as a user does on a machine's disk
+        (e.g. berth/config.toml, the host config baked into the image): the built ESP is copied
+        out, changed with mtools and written back at its offset."""
+        raw = os.path.join(self.image_dir, "disk.raw")
+        table = subprocess.run(["sgdisk", "-p", raw], capture_output=True, text=True, check=True).stdout
+        first, last = map(int, re.search(r"^\s*\d+\s+(\d+)\s+(\d+)\s+.*\sesp\s*$", table, re.M).groups())
+        esp = os.path.join(self.dir, "esp.img")
+        size = (last - first + 1) * 512
+        with open(raw, "rb") as disk, open(esp, "wb") as out:
+            disk.seek(first * 512)
+            out.write(disk.read(size))
+        local = os.path.join(self.dir, "esp-file")
+        with open(local, "w") as f:
+            f.write(content)
+        directory = os.path.dirname(path)
+        if directory:
+            subprocess.run(["mmd", "-D", "s", "-i", esp, "::/" + directory], capture_output=True)  # may exist
+        subprocess.run(["mcopy", "-o", "-i", esp, local, "::/" + path], check=True)
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -s %s %d %d" % (esp, first * 512, size), self.disk],
+                       check=True, capture_output=True)
+        os.unlink(esp)
+
     def command(self):
         cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", str(self.memory), "-smp", "2",
                "-display", "none", "-serial", "file:" + self.console_path,

@@ -115,6 +115,9 @@ def scenario_lifecycle(args):
         status = json.loads(vm.ssh("berthctl --json status").stdout)
         check("the host's root is read-only", status.get("root", {}).get("read_only") is True, status)
         check("booted from slot A", status.get("boot_slot") == "a", status)
+        # The config came from fw_cfg: the ESP is mounted after the services, in the background.
+        check("the ESP is mounted once the services are up", vm.wait_console(r"ESP /dev/vda1 mounted on /efi", timeout=60)
+              and "host config from /sys/firmware/qemu_fw_cfg" in vm.console())
         # Sanity, not the memory target (that is bench/init_bench.sh's): PID 1 reports its own size.
         rss = status.get("init_resident_kib")
         check(f"berth-init reports its resident memory ({rss} KiB)", isinstance(rss, int) and 256 < rss < 16384, status)
@@ -210,11 +213,12 @@ gateway = "10.0.2.2"
 
 
 def scenario_uefi(args):
-    # Through the firmware and systemd-boot, with static addressing from the host config
-    # (QEMU's user network is 10.0.2.0/24; its gateway 10.0.2.2 and resolver 10.0.2.3).
+    # Through the firmware and systemd-boot, as a bare machine boots: the host config is on the
+    # ESP (no fw_cfg), with static addressing (QEMU's user network is 10.0.2.0/24; its gateway
+    # 10.0.2.2 and resolver 10.0.2.3).
     vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True)
-    vm = VM(args.image_dir, args.work_dir, "uefi", uefi=True, host_config=host_config(vm, STATIC_NETWORK))
     vm.fresh_disk()
+    vm.put_on_esp("berth/config.toml", host_config(vm, STATIC_NETWORK))
     vm.start()
     try:
         vm.wait_ssh(timeout=240)
@@ -231,6 +235,9 @@ def scenario_uefi(args):
         resolv = vm.ssh("cat /etc/resolv.conf").stdout
         check("static network: containers get the configured resolver", "nameserver 10.0.2.3" in resolv, resolv)
         check("the hostname comes from the host config", vm.ssh("cat /proc/sys/kernel/hostname").stdout.strip() == "berth-test")
+        console = vm.console()
+        check("the host config was read from the ESP", "host config from /efi/berth/config.toml" in console, console[-3000:])
+        check("efivarfs is mounted on a UEFI boot", vm.wait_console(r"efivarfs mounted on /sys/firmware/efi/efivars", timeout=60))
         print("console:\n" + vm.console()[-1500:])
     finally:
         vm.kill()

@@ -68,7 +68,7 @@ int berth_init_main(int argc, char** argv) {
     berth::log::info("berth-init starting");
     berth::pid1::prepare_host(options);
 
-    options.on_boot_settled = [&options] { berth::pid1::load_later_modules(options); };
+    options.on_boot_settled = [&options] { berth::pid1::finish_machine_in_background(options); };
     auto init = berth::pid1::InitSystem::create(options);
     if (!init) {
         // Without a supervisor there is nothing to run; stay up as a reaper so the machine

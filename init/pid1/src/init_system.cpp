@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "berth/log.hpp"
+#include "berth/pid1/child_process.hpp"
 #include "berth/pid1/service_config.hpp"
 #include "berth/runtime/container.hpp"
 #include "berth/supervisor/control_protocol.hpp"
@@ -74,7 +76,7 @@ struct Client {
 };
 
 enum class Source : uint32_t {
-    Signal = 1, Control = 2, Client = 3, ServiceOut = 4, ServiceErr = 5, Notify = 6, Logd = 7, Launch = 8
+    Signal = 1, Control = 2, Client = 3, ServiceOut = 4, ServiceErr = 5, Notify = 6, Logd = 7, Launch = 8, ReadyFile = 9
 };
 
 // A service's cgroup waiting to be removed: it goes only once the kernel has let go of its dead
@@ -255,25 +257,12 @@ template <typename Io> void fields(Io& io, manifest::Diagnostic& d) { io(d.file)
 // Runs `produce` in a child process and hands what it encoded to `consume`. Fails only if the
 // child could not run or its answer did not decode; the caller then does the work itself.
 Result<void> in_child(const std::function<void(Encoder&)>& produce, const std::function<void(Decoder&)>& consume) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) < 0) return fail_sys("pipe");
-    sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
-    pid_t pid = ::fork();
-    if (pid < 0) return fail_sys("fork");
-    if (pid == 0) {
-        read_end.reset();
+    auto answer = TRY(run_in_child([&] {
         Encoder encoder;
         produce(encoder);
-        ::_exit(sys::write_all(write_end.get(), encoder.out) ? 0 : 1);
-    }
-    write_end.reset();
-    auto answer = sys::read_all(read_end.get());
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!answer) return fail(answer.error());
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("manifest helper process failed");
-    Decoder decoder(*answer);
+        return std::move(encoder.out);
+    }));
+    Decoder decoder(answer);
     consume(decoder);
     if (!decoder.ok()) return fail("manifest helper process: malformed answer");
     return {};
@@ -351,6 +340,9 @@ struct InitSystem::Impl {
     sys::UniqueFd logd;
     std::map<std::string, uint64_t> forwarded;
     TimePoint next_logd_attempt{};
+    // inotify: the directories of `file` ready probes, so that a probe runs as soon as its file
+    // appears. Polling stays (a missing directory cannot be watched).
+    sys::UniqueFd ready_files;
 
     // ---- plumbing ----
     void watch(int fd, Source source, uint32_t events = EPOLLIN) {
@@ -618,7 +610,10 @@ struct InitSystem::Impl {
             command = m.ready.exec;
         } else if (m.ready.kind == manifest::ReadyKind::File) {
             // The container's root as seen from here, without entering its mount namespace.
-            return sys::exists("/proc/" + std::to_string(s.pid) + "/root" + m.ready.file) ? 0 : -1;
+            std::string path = "/proc/" + std::to_string(s.pid) + "/root" + m.ready.file;
+            if (sys::exists(path)) return 0;
+            watch_ready_file(path);
+            return -1;
         } else if (m.ready.kind == manifest::ReadyKind::Tcp) {
             return start_tcp_probe(s);
         } else {
@@ -631,6 +626,24 @@ struct InitSystem::Impl {
         auto devnull = TRY(sys::open("/dev/null", O_RDWR));
         return TRY(runtime::exec_in_process(spec, s.pid, s.cgroup_path, process,
                                             {devnull.get(), devnull.get(), devnull.get()}));
+    }
+
+    // The same directory watched again gets the same watch: nothing piles up. A watch ends with
+    // its directory (a container's tmpfs goes with the container).
+    void watch_ready_file(const std::string& path) {
+        if (!ready_files) return;
+        std::string dir = path.substr(0, path.rfind('/'));
+        (void)::inotify_add_watch(ready_files.get(), dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+    }
+
+    // Something was created in a watched directory: every service waiting on a file probes again
+    // at once (a stat each; which file it was does not matter).
+    void ready_files_changed() {
+        alignas(struct inotify_event) char events[4096];
+        while (::read(ready_files.get(), events, sizeof events) > 0) {
+        }
+        for (const auto& [name, s] : services)
+            if (s->manifest.ready.kind == manifest::ReadyKind::File) perform(super->ready_probe_soon(name, Clock::now()));
     }
 
     // Connects to the port from inside the service's network namespace, in a child process.
@@ -1082,6 +1095,7 @@ struct InitSystem::Impl {
                 modify(fd, Source::Logd, EPOLLIN);
                 return forward_all();
             case Source::Control: return accept_clients();
+            case Source::ReadyFile: return ready_files_changed();
             case Source::Client:
                 if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) client_readable(fd);
                 if (ev.events & EPOLLOUT) flush_client(fd);
@@ -1133,6 +1147,10 @@ Result<std::unique_ptr<InitSystem>> InitSystem::create(const InitOptions& option
     if (sfd < 0) return fail_sys("signalfd");
     impl->signals.reset(sfd);
     impl->watch(sfd, Source::Signal);
+    if (int inotify = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC); inotify >= 0) {
+        impl->ready_files.reset(inotify);
+        impl->watch(inotify, Source::ReadyFile);
+    }
 
     auto loaded = via_child<LoadedManifests>([&] { return load_manifests_here(options.service_dirs); });
     if (!loaded.order_error.empty()) return fail(loaded.order_error);

@@ -1,16 +1,14 @@
 #include "berth/pid1/machine.hpp"
 
-#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "berth/log.hpp"
+#include "berth/pid1/child_process.hpp"
 #include "berth/pid1/early_boot.hpp"
 #include "berth/pid1/host_setup.hpp"
 #include "berth/pid1/system_setup.hpp"
@@ -29,20 +27,37 @@ struct MachineChoices {
     std::string host_services_dir;  // the host config's extra services; empty: none
 };
 
-// Cgroup controllers, modules, entropy, the ESP, the runtime directories, the seccomp cache and the host config.
+// The ESP (read-only): where a host config baked into the image lives, and what updates and
+// boot counting write. Its modules load on demand: most boots need it only after the services.
+Result<void> mount_esp() {
+    if (is_mount_point("/efi")) return {};
+    auto esp = find_block_device("PARTLABEL=esp", scan_block_devices());
+    if (esp.empty()) return {};  // not a disk of ours (tests, other layouts)
+    // vfat's defaults (codepage 437, iocharset ascii) need their tables: no modprobe in the image.
+    TRY(load_module_list({.names = {"vfat", "nls_cp437", "nls_ascii"}}));
+    TRY(sys::mkdir_p("/efi"));
+    TRY(sys::mount("/dev/" + esp, "/efi", "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077"));
+    log::info("ESP /dev/" + esp + " mounted on /efi");
+    return {};
+}
+
+// EFI variables (LoaderBootCountPath & co.), on machines that booted through UEFI only.
+Result<void> mount_efivarfs() {
+    const char* target = "/sys/firmware/efi/efivars";
+    if (!sys::exists("/sys/firmware/efi") || is_mount_point(target)) return {};
+    TRY(load_module_list({.names = {"efivarfs"}}));
+    TRY(sys::mount("efivarfs", target, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+    log::info(std::string("efivarfs mounted on ") + target);
+    return {};
+}
+
+// Cgroup controllers, modules, entropy, the runtime directories, the seccomp cache and the host config.
 MachineChoices prepare_machine_state() {
     MachineChoices choices;
     attempt("enable cgroup controllers", enable_cgroup_controllers("/sys/fs/cgroup").transform([](auto&&) {}));
     attempt("load modules", load_listed_modules("/etc/berth/modules"));
     // After the modules: a hardware RNG driver (virtio_rng) feeds the pool.
     attempt("seed entropy", seed_entropy("/var/lib/berth/random-seed"));
-    if (sys::exists("/sys/firmware/efi/efivars"))
-        attempt("mount efivarfs",
-                sys::mount("efivarfs", "/sys/firmware/efi/efivars", "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
-    auto esp = find_block_device("PARTLABEL=esp", scan_block_devices());
-    if (!esp.empty())
-        attempt("mount the ESP",
-                sys::mount("/dev/" + esp, "/efi", "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077"));
     // Bind-mount sources of the default services; they must exist before any service starts.
     for (const char* dir :
          {"/var/lib/berth/services", "/var/lib/berth/volumes", "/var/log/berth", "/run/berth/logd", "/run/berth/syslog"})
@@ -53,6 +68,8 @@ MachineChoices prepare_machine_state() {
     attempt("seed the seccomp cache", copy_directory_files("/usr/lib/berth/seccomp-cache", "/run/berth/.seccomp-cache"));
 
     HostSetupPaths paths;
+    // The ESP is a source of the host config, after fw_cfg: mounted now only if fw_cfg has none.
+    if (!sys::exists(paths.sources.front())) attempt("mount the ESP", mount_esp());
     auto host = apply_host_config(paths);
     if (!host) {
         log::error("host config: " + host.error().describe() + "; booting with the image's defaults");
@@ -64,32 +81,18 @@ MachineChoices prepare_machine_state() {
     return choices;
 }
 
-// prepare_machine_state() in a child process: its effects (modules, mounts, files) belong to the
-// machine, not to the process, and the code it runs once (module dependencies, the host config's
-// TOML, the copies) then never becomes part of PID 1's resident memory, which lasts as long as the
-// machine. The child sends back its two choices as two lines. If it cannot run, PID 1 does the work.
+// prepare_machine_state() in a child process (child_process.hpp), which sends back its two
+// choices as two lines. If it cannot run, PID 1 does the work.
 MachineChoices prepare_machine_state_in_child() {
-    int fds[2];
-    pid_t pid = ::pipe2(fds, O_CLOEXEC) == 0 ? ::fork() : -1;
-    if (pid < 0) {
-        log::warning(std::string("preparing the machine in-process: ") + error_text(errno));
+    auto answer = run_in_child([] {
+        auto choices = prepare_machine_state();
+        return choices.hostname + "\n" + choices.host_services_dir + "\n";
+    });
+    if (!answer) {
+        log::warning("preparing the machine in-process: " + answer.error().describe());
         return prepare_machine_state();
     }
-    sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
-    if (pid == 0) {
-        read_end.reset();
-        auto choices = prepare_machine_state();
-        ::_exit(sys::write_all(write_end.get(), choices.hostname + "\n" + choices.host_services_dir + "\n") ? 0 : 1);
-    }
-    write_end.reset();
-    auto answer = sys::read_all(read_end.get());
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
     MachineChoices choices;
-    if (!answer || std::count(answer->begin(), answer->end(), '\n') != 2) {
-        log::error("preparing the machine: the helper process gave no answer; booting with the image's defaults");
-        return choices;
-    }
     size_t end = answer->find('\n');
     choices.hostname = answer->substr(0, end);
     choices.host_services_dir = answer->substr(end + 1, answer->size() - end - 2);
@@ -127,10 +130,15 @@ void prepare_host(InitOptions& options) {
     attempt("bring up loopback", bring_up_loopback());
 }
 
-void load_later_modules(const InitOptions& options) {
-    if (!options.machine || !sys::exists("/etc/berth/modules.later")) return;
-    attempt("load modules in the background",
-            load_listed_modules_in_background("/etc/berth/modules.later").transform([](pid_t) {}));
+void finish_machine_in_background(const InitOptions& options) {
+    if (!options.machine) return;
+    attempt("finish the machine's preparation in the background", run_at_idle_priority([] {
+                attempt("mount the ESP", mount_esp());
+                attempt("mount efivarfs", mount_efivarfs());
+                auto loaded = load_listed_modules("/etc/berth/modules.later");
+                if (!loaded) log::error("load modules (/etc/berth/modules.later): " + loaded.error().describe());
+                return loaded ? 0 : 1;
+            }).transform([](pid_t) {}));
 }
 
 }  // namespace berth::pid1

@@ -25,14 +25,14 @@
 #include "berth/sys.hpp"
 
 namespace berth::pid1 {
-namespace {
-
 bool is_mount_point(const std::string& path) {
     struct stat self, parent;
     if (::stat(path.c_str(), &self) != 0) return false;
     if (::stat((path + "/..").c_str(), &parent) != 0) return false;
     return self.st_dev != parent.st_dev || self.st_ino == parent.st_ino;
 }
+
+namespace {
 
 std::string module_name_of(const std::string& path) {
     std::string base = path.substr(path.rfind('/') + 1);
@@ -146,13 +146,14 @@ Result<std::vector<std::vector<std::string>>> module_load_groups(const std::stri
 }
 
 Result<void> load_modules(const std::string& modules_dir, const std::vector<std::string>& relative_paths) {
-    // One module that does not load (efivarfs without EFI, a driver without its device) must
-    // not keep the others out: each failure is logged and loading goes on.
+    // One module that does not load must not keep the others out: each failure is logged and
+    // loading goes on. ENODEV is the module saying this machine has nothing for it (efivarfs
+    // without EFI): not a failure.
     std::string failed;
     for (const auto& rel : relative_paths) {
         if (sys::exists("/sys/module/" + module_name_of(rel))) continue;
         auto fd = sys::open(modules_dir + "/" + rel, O_RDONLY);
-        if (fd && (::syscall(SYS_finit_module, fd->get(), "", 0) == 0 || errno == EEXIST)) continue;
+        if (fd && (::syscall(SYS_finit_module, fd->get(), "", 0) == 0 || errno == EEXIST || errno == ENODEV)) continue;
         Error error = fd ? Error{errno, "load module '" + rel + "'"} : fd.error();
         log::warning(error.describe());
         failed += (failed.empty() ? "" : ", ") + rel;
@@ -176,7 +177,10 @@ ModuleList parse_module_list(std::string_view text) {
 Result<void> load_listed_modules(const std::string& list_file, const std::function<bool()>& found) {
     auto text = sys::read_file(list_file);
     if (!text) return {};  // nothing to load
-    ModuleList list = parse_module_list(*text);
+    return load_module_list(parse_module_list(*text), found);
+}
+
+Result<void> load_module_list(const ModuleList& list, const std::function<bool()>& found) {
     struct utsname uts{};
     ::uname(&uts);
     std::string dir = std::string("/lib/modules/") + uts.release;
@@ -206,16 +210,13 @@ Result<void> load_listed_modules(const std::string& list_file, const std::functi
     return loaded;
 }
 
-Result<pid_t> load_listed_modules_in_background(const std::string& list_file) {
+Result<pid_t> run_at_idle_priority(const std::function<int()>& work) {
     pid_t pid = ::fork();
-    if (pid < 0) return fail_sys("fork the module loader");
+    if (pid < 0) return fail_sys("fork");
     if (pid == 0) {
-        // Nothing at boot waits for these: they take the CPU only when nobody else wants it.
         struct sched_param idle{};
-        if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0) log::warning(std::string("module loader: SCHED_IDLE: ") + std::strerror(errno));
-        auto loaded = load_listed_modules(list_file);
-        if (!loaded) log::error("load modules (" + list_file + "): " + loaded.error().describe());
-        ::_exit(loaded ? 0 : 1);
+        if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0) log::warning(std::string("SCHED_IDLE: ") + error_text(errno));
+        ::_exit(work());
     }
     return pid;
 }

@@ -510,6 +510,13 @@ Actions Supervisor::probe_result(std::string_view name, ProbeKind kind, bool ok,
     return out;
 }
 
+Actions Supervisor::ready_probe_soon(std::string_view name, TimePoint now) {
+    Service* service = find(name);
+    if (service && service->state == ServiceState::Running && !service->ready_probe_deadline && service->next_ready_probe)
+        service->next_ready_probe = now;
+    return {};
+}
+
 Actions Supervisor::shutdown(TimePoint now) {
     Actions out;
     if (shutting_down_) return out;

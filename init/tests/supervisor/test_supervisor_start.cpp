@@ -162,3 +162,28 @@ TEST_CASE("create refuses bad service sets with clear messages", "[supervisor][c
     // An `after` naming an absent service is fine: it orders against nothing.
     CHECK(Supervisor::create({service("a", {"not-installed"})}));
 }
+
+TEST_CASE("a change the ready probe looks at brings its next attempt forward", "[supervisor][order]") {
+    auto net = service("net");
+    net.readiness = {ReadinessKind::File, 30s, 500ms};
+    Harness h({net, service("ntp", {}, {"net"})});
+    h.start_all();
+    REQUIRE(all_of<RunProbe>(h.started("net")).size() == 1);
+    h.probe("net", ProbeKind::Ready, false);
+    for (auto wait : {10ms, 20ms, 40ms, 80ms, 160ms}) {
+        h.advance(wait);
+        h.probe("net", ProbeKind::Ready, false);
+    }
+    // Next attempt due in 320 ms; the file appears 5 ms from now: the probe runs at the next tick.
+    REQUIRE(*h.supervisor.next_deadline() == h.now + 320ms);
+    h.advance(5ms);
+    CHECK(h.supervisor.ready_probe_soon("net", h.now).empty());
+    CHECK(*h.supervisor.next_deadline() == h.now);
+    CHECK(all_of<RunProbe>(h.advance(0ms)).size() == 1);
+    CHECK(started(h.probe("net", ProbeKind::Ready, true)) == std::vector<std::string>{"ntp"});
+
+    // Once ready (or while a probe is in flight) there is nothing to bring forward.
+    CHECK(h.supervisor.ready_probe_soon("net", h.now).empty());
+    CHECK(all_of<RunProbe>(h.advance(0ms)).empty());
+    CHECK(h.supervisor.ready_probe_soon("no-such-service", h.now).empty());
+}

@@ -12,15 +12,16 @@ namespace berth::pid1 {
 [[noreturn]] void boot_from_initramfs();
 
 // Before the supervisor. A machine: host filesystems, cgroup controllers, the kernel modules of
-// /etc/berth/modules, entropy, efivarfs and the ESP, the runtime directories of the default
-// services, the precompiled seccomp filters, the host config (which may set the hostname and add
+// /etc/berth/modules, entropy, the runtime directories of the default services, the precompiled
+// seccomp filters, the ESP if fw_cfg has no host config, the host config (which may set the hostname and add
 // services to options), hostname, loopback; all but the mounts, hostname and loopback in a
 // short-lived child process (see machine.cpp). A test namespace: /proc, hostname, loopback.
 void prepare_host(InitOptions& options);
 
-// Once the boot's services are up (InitOptions::on_boot_settled): the modules no service needs at
-// boot (/etc/berth/modules.later), loaded by a child process at idle priority. Loading modules
-// while services start slowed their start even so (a module's load stalls the other CPU too).
-void load_later_modules(const InitOptions& options);
+// Once the boot's services are up (InitOptions::on_boot_settled), in a child process at idle
+// priority: the ESP and efivarfs (for updates and boot counting) and the modules no service needs
+// at boot (/etc/berth/modules.later). Loading modules while services start slowed their start
+// even at idle priority (a module's load stalls the other CPU too).
+void finish_machine_in_background(const InitOptions& options);
 
 }  // namespace berth::pid1

@@ -26,6 +26,8 @@ struct SetupOptions {
 // /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /tmp, /sys/fs/cgroup (cgroup2) for a machine;
 // /proc and a fresh run dir in a test namespace.
 std::vector<MountStep> host_mount_plan(const SetupOptions& options);
+// Something is mounted on path (or it is a root).
+bool is_mount_point(const std::string& path);
 Result<void> apply_mounts(const std::vector<MountStep>& plan);
 
 // Enables every available controller for children of the cgroup2 root, so services get limits.
@@ -60,9 +62,12 @@ ModuleList parse_module_list(std::string_view text);
 // "#@until-found" name, `found` is asked; once it says yes the rest are left out. A missing
 // list is nothing to do.
 Result<void> load_listed_modules(const std::string& list_file, const std::function<bool()>& found = {});
-// The whole list in a child process at idle priority, so that PID 1 and the services starting
-// meanwhile get the CPU first; PID 1's loop reaps the child like any orphan. Returns its pid.
-Result<pid_t> load_listed_modules_in_background(const std::string& list_file);
+// The same for a list at hand (e.g. {{"vfat"}}: a module and its dependencies, by name).
+Result<void> load_module_list(const ModuleList& list, const std::function<bool()>& found = {});
+
+// `work` in a child process at idle priority (its result is the exit code), so that PID 1 and
+// the services get the CPU first; PID 1's loop reaps the child like any orphan. Returns its pid.
+Result<pid_t> run_at_idle_priority(const std::function<int()>& work);
 
 // Copies the regular files of `from` into `to` (made 0700; files 0600). A missing `from` is
 // nothing to do.

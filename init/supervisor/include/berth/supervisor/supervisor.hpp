@@ -46,6 +46,9 @@ public:
     Actions process_exited(std::string_view name, int pid, ExitStatus status, TimePoint now);
     Actions became_ready(std::string_view name, TimePoint now);  // notify READY=1 (or any probe)
     Actions probe_result(std::string_view name, ProbeKind kind, bool ok, TimePoint now);
+    // What the ready probe looks at may have changed (a file appeared): a service waiting to
+    // probe again does so at the next tick instead of at its retry time.
+    Actions ready_probe_soon(std::string_view name, TimePoint now);
     Actions shutdown(TimePoint now);
 
     // Requests from berthctl; errors are messages for the user (unknown service, shutting down).
