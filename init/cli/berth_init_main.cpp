@@ -66,10 +66,12 @@ int berth_init_main(int argc, char** argv) {
         return 2;
     }
     berth::log::info("berth-init starting");
+    // Parsed while the machine is prepared; taken unless the host config adds services.
+    auto manifests = berth::pid1::preload_manifests(options.service_dirs);
     berth::pid1::prepare_host(options);
 
     options.on_boot_settled = [&options] { berth::pid1::finish_machine_in_background(options); };
-    auto init = berth::pid1::InitSystem::create(options);
+    auto init = berth::pid1::InitSystem::create(options, &manifests);
     if (!init) {
         // Without a supervisor there is nothing to run; stay up as a reaper so the machine
         // does not panic, and say why on the console.

@@ -6,7 +6,7 @@
 LIST holds one module name per line; '#' starts a comment; a name ending in '?' is optional (left
 out without error when this kernel has neither it nor a built-in of that name). A name built into
 the kernel needs nothing and is skipped; any other unknown name fails the build. A line starting
-with '#@' (a section: '#@later', '#@until-found') is kept, in place, in etc/berth/modules.
+with '#@' (a section: '#@later', '#@alongside', '#@until-found') is kept, in place, in etc/berth/modules.
 
 DIR is emptied, then gets:
   lib/modules/R/kernel/...      the requested modules and the transitive closure of their

@@ -6,11 +6,33 @@
 
 #include <cerrno>
 
-#include "berth/sys.hpp"
-
 namespace berth::pid1 {
 
-Result<std::string> run_in_child(const std::function<std::string()>& produce) {
+int ChildTask::reap() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+}
+
+void ChildTask::abandon() {
+    if (pid_ <= 0) return;
+    pipe_.reset();
+    reap();
+}
+
+Result<std::string> ChildTask::answer() {
+    if (pid_ <= 0) return fail("the helper process's answer was taken already");
+    auto answer = sys::read_all(pipe_.get());
+    pipe_.reset();
+    int status = reap();
+    if (!answer) return fail(answer.error());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("the helper process failed");
+    return answer;
+}
+
+Result<ChildTask> start_in_child(const std::function<std::string()>& produce) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) < 0) return fail_sys("pipe");
     sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -20,14 +42,11 @@ Result<std::string> run_in_child(const std::function<std::string()>& produce) {
         read_end.reset();
         ::_exit(sys::write_all(write_end.get(), produce()) ? 0 : 1);
     }
-    write_end.reset();
-    auto answer = sys::read_all(read_end.get());
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!answer) return fail(answer.error());
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("the helper process failed");
-    return answer;
+    return ChildTask(pid, std::move(read_end));
+}
+
+Result<std::string> run_in_child(const std::function<std::string()>& produce) {
+    return TRY(start_in_child(produce)).answer();
 }
 
 }  // namespace berth::pid1

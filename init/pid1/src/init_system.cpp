@@ -256,16 +256,20 @@ template <typename Io> void fields(Io& io, manifest::Diagnostic& d) { io(d.file)
 
 // Runs `produce` in a child process and hands what it encoded to `consume`. Fails only if the
 // child could not run or its answer did not decode; the caller then does the work itself.
+Result<void> decode_answer(const std::string& answer, const std::function<void(Decoder&)>& consume) {
+    Decoder decoder(answer);
+    consume(decoder);
+    if (!decoder.ok()) return fail("manifest helper process: malformed answer");
+    return {};
+}
+
 Result<void> in_child(const std::function<void(Encoder&)>& produce, const std::function<void(Decoder&)>& consume) {
     auto answer = TRY(run_in_child([&] {
         Encoder encoder;
         produce(encoder);
         return std::move(encoder.out);
     }));
-    Decoder decoder(answer);
-    consume(decoder);
-    if (!decoder.ok()) return fail("manifest helper process: malformed answer");
-    return {};
+    return decode_answer(answer, consume);
 }
 
 // The services of the manifest directories in start order, and what failed to load.
@@ -318,6 +322,14 @@ T via_child(const std::function<T()>& here) {
 }
 
 }  // namespace
+
+ManifestPreload preload_manifests(const std::vector<std::string>& dirs) {
+    return {dirs, start_in_child([dirs] {
+                Encoder encoder;
+                encoder(load_manifests_here(dirs));
+                return std::move(encoder.out);
+            })};
+}
 
 struct InitSystem::Impl {
     InitOptions options;
@@ -1132,7 +1144,7 @@ struct InitSystem::Impl {
 InitSystem::InitSystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 InitSystem::~InitSystem() = default;
 
-Result<std::unique_ptr<InitSystem>> InitSystem::create(const InitOptions& options) {
+Result<std::unique_ptr<InitSystem>> InitSystem::create(const InitOptions& options, ManifestPreload* preload) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     int ep = ::epoll_create1(EPOLL_CLOEXEC);
@@ -1152,7 +1164,13 @@ Result<std::unique_ptr<InitSystem>> InitSystem::create(const InitOptions& option
         impl->watch(inotify, Source::ReadyFile);
     }
 
-    auto loaded = via_child<LoadedManifests>([&] { return load_manifests_here(options.service_dirs); });
+    LoadedManifests loaded;
+    Result<void> preloaded = fail("no preload of these directories");
+    if (preload && preload->parser && preload->dirs == options.service_dirs)
+        preloaded = preload->parser->answer().and_then(
+            [&](const std::string& answer) { return decode_answer(answer, [&](Decoder& d) { d(loaded); }); });
+    if (preload && preload->parser) preload->parser->abandon();  // reaped before the loop reaps any child
+    if (!preloaded) loaded = via_child<LoadedManifests>([&] { return load_manifests_here(options.service_dirs); });
     if (!loaded.order_error.empty()) return fail(loaded.order_error);
     impl->invalid = std::move(loaded.errors);
     for (const auto& d : impl->invalid) impl->note(d.service, supervisor::LogLevel::Error, d.message);

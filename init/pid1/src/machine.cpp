@@ -77,7 +77,7 @@ MachineChoices prepare_machine_state() {
     }
     if (!host->source.empty()) log::info("host config from " + host->source);
     choices.hostname = host->config.hostname;
-    choices.host_services_dir = paths.services_dir;
+    if (!host->config.services.empty()) choices.host_services_dir = paths.services_dir;
     return choices;
 }
 

@@ -168,6 +168,7 @@ ModuleList parse_module_list(std::string_view text) {
     std::istringstream in{std::string(text)};
     for (std::string line; std::getline(in, line);) {
         if (line.rfind("#@until-found", 0) == 0) section = &list.until_found;
+        if (line.rfind("#@alongside", 0) == 0) section = &list.alongside;
         std::istringstream words(line.substr(0, line.find('#')));
         for (std::string name; words >> name;) section->push_back(name);
     }
@@ -187,6 +188,15 @@ Result<void> load_module_list(const ModuleList& list, const std::function<bool()
     auto dep = TRY_CTX(sys::read_file(dir + "/modules.dep"), "modules of kernel " + std::string(uts.release));
     auto is_loaded = [](const std::string& name) { return sys::exists("/sys/module/" + name); };
     auto groups = TRY(module_load_groups(dep, list.names, is_loaded));
+    // The kernel orders loads that meet: a module being loaded by the other thread is waited for
+    // (EEXIST once it is live), and so are its symbols.
+    Result<void> alongside;
+    std::jthread alongside_loader;  // joined on every way out
+    if (!list.alongside.empty())
+        alongside_loader = std::jthread([&] {
+            auto order = module_load_order(dep, list.alongside);
+            alongside = order ? load_modules(dir, *order) : Result<void>(fail(order.error()));
+        });
     std::vector<Result<void>> results(groups.size());
     std::atomic<size_t> next{0};
     auto work = [&] {
@@ -204,9 +214,12 @@ Result<void> load_module_list(const ModuleList& list, const std::function<bool()
         if (!result) loaded = loaded ? std::move(result) : Result<void>(fail(loaded.error().describe() + "; " + result.error().describe()));
     for (const auto& name : list.until_found) {
         if (found && found()) break;
-        auto more = load_modules(dir, TRY(module_load_order(dep, {name})));  // loaded dependencies are skipped
-        if (!more && loaded) loaded = more;
+        auto more = module_load_order(dep, {name});
+        auto result = more ? load_modules(dir, *more) : Result<void>(fail(more.error()));  // loaded dependencies are skipped
+        if (!result && loaded) loaded = result;
     }
+    if (alongside_loader.joinable()) alongside_loader.join();
+    if (!alongside && loaded) loaded = alongside;
     return loaded;
 }
 

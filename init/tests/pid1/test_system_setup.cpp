@@ -56,10 +56,11 @@ TEST_CASE("modules that share nothing (but what is loaded) form groups that can 
     CHECK_FALSE(module_load_groups(dep, {"wireguard"}, [](const std::string&) { return false; }));
 }
 
-TEST_CASE("a module list: names, comments, and the names loaded only until found", "[unit][modules]") {
-    auto list = parse_module_list("erofs\next4   # the state\n\n#@until-found: disks, likeliest first\n"
-                                  "virtio_pci\nvirtio_blk # vdX\nsd_mod\n");
+TEST_CASE("a module list: names, comments, the names loaded alongside and only until found", "[unit][modules]") {
+    auto list = parse_module_list("erofs\next4   # the state\n\n#@alongside: the host's first needs\nvirtio_net qemu_fw_cfg\n"
+                                  "#@until-found: disks, likeliest first\nvirtio_pci\nvirtio_blk # vdX\nsd_mod\n");
     CHECK(list.names == Strings{"erofs", "ext4"});
+    CHECK(list.alongside == Strings{"virtio_net", "qemu_fw_cfg"});
     CHECK(list.until_found == Strings{"virtio_pci", "virtio_blk", "sd_mod"});
     CHECK(parse_module_list("").names.empty());
 }

@@ -3,15 +3,40 @@
 // lasts as long as the machine. The child's effects on the machine (mounts, files, modules) stay.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "berth/result.hpp"
+#include "berth/sys.hpp"
 
 namespace berth::pid1 {
 
-// Forks; the child runs `produce` and sends back what it returns. Fails if the child could not
-// run or did not exit 0 after sending its answer; the caller then does the work itself.
+// A child process at work (start_in_child); its answer is collected once, by answer(). If nobody
+// asks, abandon() (or the destructor) reaps it (a child still writing then gets EPIPE).
+class ChildTask {
+public:
+    ChildTask(pid_t pid, sys::UniqueFd answer_pipe) : pid_(pid), pipe_(std::move(answer_pipe)) {}
+    ChildTask(ChildTask&& other) noexcept : pid_(std::exchange(other.pid_, -1)), pipe_(std::move(other.pipe_)) {}
+    ChildTask& operator=(ChildTask&&) = delete;
+    ~ChildTask() { abandon(); }
+    // Waits for the child. Fails if it did not exit 0 after sending its answer.
+    Result<std::string> answer();
+    // The answer is not wanted: closes the pipe and reaps the child now.
+    void abandon();
+
+private:
+    int reap();
+    pid_t pid_;
+    sys::UniqueFd pipe_;
+};
+
+// Forks; the child runs `produce` and sends back what it returns, while the caller goes on.
+Result<ChildTask> start_in_child(const std::function<std::string()>& produce);
+
+// The same, waiting for the answer. On failure the caller does the work itself.
 Result<std::string> run_in_child(const std::function<std::string()>& produce);
 
 }  // namespace berth::pid1

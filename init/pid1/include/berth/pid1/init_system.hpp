@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/manifest/manifest.hpp"
+#include "berth/pid1/child_process.hpp"
 #include "berth/result.hpp"
 
 namespace berth::pid1 {
@@ -33,9 +34,19 @@ struct InitOptions {
 
 enum class PowerAction { None, Poweroff, Reboot };
 
+// The manifests of `dirs`, parsed in a child process that starts now, while PID 1 goes on (with
+// the machine's preparation, itself in a child: the two run at once).
+struct ManifestPreload {
+    std::vector<std::string> dirs;
+    Result<ChildTask> parser;
+};
+ManifestPreload preload_manifests(const std::vector<std::string>& dirs);
+
 class InitSystem {
 public:
-    static Result<std::unique_ptr<InitSystem>> create(const InitOptions& options);
+    // With a preload of options.service_dirs (the same list) its manifests are taken; otherwise
+    // they are parsed here (in a child process too).
+    static Result<std::unique_ptr<InitSystem>> create(const InitOptions& options, ManifestPreload* preload = nullptr);
     ~InitSystem();
     // Runs until shutdown. Returns the requested power action; the caller performs it.
     PowerAction run();

@@ -49,10 +49,13 @@ Result<void> load_modules(const std::string& modules_dir, const std::vector<std:
 
 // A module list (/etc/berth/modules): names, one per line, '#' comments. The names after a
 // "#@until-found" line are loaded one by one only while what the caller waits for is missing
-// (the initramfs's disk drivers, likeliest first: a virtio-blk root needs no SCSI stack).
+// (the initramfs's disk drivers, likeliest first: a virtio-blk root needs no SCSI stack). The
+// names after "#@alongside" load on a thread of their own meanwhile (the initramfs loads what the
+// host needs first, its NIC and fw_cfg, while it looks for the disks).
 struct ModuleList {
     std::vector<std::string> names;
     std::vector<std::string> until_found;
+    std::vector<std::string> alongside;
 };
 ModuleList parse_module_list(std::string_view text);
 
