@@ -118,6 +118,12 @@ def scenario_lifecycle(args):
         # The config came from fw_cfg: the ESP is mounted after the services, in the background.
         check("the ESP is mounted once the services are up", vm.wait_console(r"ESP /dev/vda1 mounted on /efi", timeout=60)
               and "host config from /sys/firmware/qemu_fw_cfg" in vm.console())
+        # Expedited RCU grace periods speed up the boot only: normal ones once it has settled.
+        deadline = time.monotonic() + 60
+        while vm.ssh("cat /sys/kernel/rcu_expedited").stdout.strip() != "0" and time.monotonic() < deadline:
+            time.sleep(1)
+        check("RCU grace periods are normal again after the boot",
+              vm.ssh("cat /sys/kernel/rcu_expedited").stdout.strip() == "0")
         # Sanity, not the memory target (that is bench/init_bench.sh's): PID 1 reports its own size.
         rss = status.get("init_resident_kib")
         check(f"berth-init reports its resident memory ({rss} KiB)", isinstance(rss, int) and 256 < rss < 16384, status)

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <cstring>
@@ -223,6 +224,12 @@ Result<void> run_early_boot() {
         {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
         {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
     }));
+    // Expedited RCU grace periods until the boot has settled (the machine role turns them off):
+    // a normal grace period costs tens of milliseconds under emulation, and booting waits on
+    // many (every packet socket closed by the DHCP client, namespaces, module loads). Android's
+    // boot does the same. A kernel without the knob boots the same way, only slower.
+    if (auto expedited = sys::write_existing(kRcuExpedited, "1"); !expedited && expedited.error().errnum != ENOENT)
+        log::warning(expedited.error().describe());
     // Userspace starts here: the boot-time figure ("all services ready") is measured from it.
     struct timespec started{};
     ::clock_gettime(CLOCK_BOOTTIME, &started);

@@ -137,6 +137,8 @@ void finish_machine_in_background(const InitOptions& options) {
                 attempt("mount efivarfs", mount_efivarfs());
                 auto loaded = load_listed_modules("/etc/berth/modules.later");
                 if (!loaded) log::error("load modules (/etc/berth/modules.later): " + loaded.error().describe());
+                // Normal grace periods from here on (expedited ones interrupt every CPU).
+                if (sys::exists(kRcuExpedited)) attempt("normal RCU grace periods", sys::write_existing(kRcuExpedited, "0"));
                 return loaded ? 0 : 1;
             }).transform([](pid_t) {}));
 }

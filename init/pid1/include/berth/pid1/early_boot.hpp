@@ -15,6 +15,8 @@ namespace berth::pid1 {
 
 // Present only in the initramfs: how berth-init knows which role it has.
 inline constexpr const char* kInitrdMarker = "/etc/initrd-release";
+// Expedited RCU grace periods: on from the initramfs until the boot has settled.
+inline constexpr const char* kRcuExpedited = "/sys/kernel/rcu_expedited";
 
 struct BootParameters {
     std::string root;                     // root=PARTLABEL=root-a | root=/dev/vda2 (required)

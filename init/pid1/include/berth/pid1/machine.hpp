@@ -19,8 +19,8 @@ namespace berth::pid1 {
 void prepare_host(InitOptions& options);
 
 // Once the boot's services are up (InitOptions::on_boot_settled), in a child process at idle
-// priority: the ESP and efivarfs (for updates and boot counting) and the modules no service needs
-// at boot (/etc/berth/modules.later). Loading modules while services start slowed their start
+// priority: the ESP and efivarfs (for updates and boot counting), the modules no service needs
+// at boot (/etc/berth/modules.later), then normal RCU grace periods (early boot expedites them). Loading modules while services start slowed their start
 // even at idle priority (a module's load stalls the other CPU too).
 void finish_machine_in_background(const InitOptions& options);
 
