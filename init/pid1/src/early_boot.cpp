@@ -230,6 +230,10 @@ Result<void> run_early_boot() {
     // boot does the same. A kernel without the knob boots the same way, only slower.
     if (auto expedited = sys::write_existing(kRcuExpedited, "1"); !expedited && expedited.error().errnum != ENOENT)
         log::warning(expedited.error().describe());
+    // There is no modprobe in Berth's images: the kernel is told so, instead of starting a helper
+    // process that fails each time a driver, filesystem or crypto algorithm is looked for.
+    if (auto no_modprobe = sys::write_existing("/proc/sys/kernel/modprobe", "\n"); !no_modprobe)
+        log::warning(no_modprobe.error().describe());
     // Userspace starts here: the boot-time figure ("all services ready") is measured from it.
     struct timespec started{};
     ::clock_gettime(CLOCK_BOOTTIME, &started);
