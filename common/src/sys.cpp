@@ -4,6 +4,9 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -150,6 +153,18 @@ Result<void> setns(int fd, int nstype, const std::string& what) {
 
 Result<void> unshare(int flags) {
     if (::unshare(flags) < 0) return fail_sys("unshare namespaces");
+    return {};
+}
+
+Result<void> bring_up_loopback() {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail_sys("loopback: socket");
+    UniqueFd sock(fd);
+    struct ifreq req{};
+    std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(fd, SIOCGIFFLAGS, &req) < 0) return fail_sys("loopback: get flags");
+    req.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (::ioctl(fd, SIOCSIFFLAGS, &req) < 0) return fail_sys("loopback: set up");
     return {};
 }
 

@@ -241,6 +241,7 @@ Result<void> init_steps(const InitContext& ctx, std::string& executable, bool& s
     // rather than by the parent's clone(): their setup (a network namespace costs most) then runs
     // in each container's own process, in parallel, instead of serially in berth-init.
     if (ctx.unshare_flags) TRY_CTX(sys::unshare(ctx.unshare_flags), "create namespaces");
+    if (spec.loopback_up && (ctx.unshare_flags & CLONE_NEWNET)) TRY(sys::bring_up_loopback());
     const Namespace* user = spec.find_namespace(NamespaceType::User);
     if (user && user->path.empty()) {
         TRY(sys::setresgid(0));

@@ -57,6 +57,8 @@ Result<void> chroot(const std::string& path);
 Result<void> setns(int fd, int nstype, const std::string& what);
 Result<void> unshare(int flags);
 Result<void> sethostname(const std::string& name);
+// The loopback interface of this process's network namespace, up.
+Result<void> bring_up_loopback();
 Result<void> setdomainname(const std::string& name);
 Result<void> mknod(const std::string& path, mode_t mode, dev_t dev);
 Result<void> symlink(const std::string& target, const std::string& link);

@@ -43,6 +43,9 @@ void remove_namespace(ContainerSpec& spec, NamespaceType type) {
 void apply_namespaces(const ServiceManifest& m, ContainerSpec& spec) {
     const ContainerSection& c = m.container;
     if (c.network == NetworkMode::Host) remove_namespace(spec, NamespaceType::Network);
+    // "none": a network namespace of its own with only loopback, up (the service can reach itself,
+    // and a TCP ready probe can reach it).
+    else spec.loopback_up = true;
     if (c.pid == PidMode::Host) remove_namespace(spec, NamespaceType::Pid);
     // Like Docker's --network host: the host's hostname too, unless the manifest names one.
     if (c.network == NetworkMode::Host && c.hostname.empty()) {

@@ -1,6 +1,7 @@
 #include "berth/pid1/init_system.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -658,10 +659,34 @@ struct InitSystem::Impl {
             if (s->manifest.ready.kind == manifest::ReadyKind::File) perform(super->ready_probe_soon(name, Clock::now()));
     }
 
-    // Connects to the port from inside the service's network namespace, in a child process.
+    // A non-blocking connect to 127.0.0.1:port. Over loopback the handshake completes at once when
+    // something listens; if it has not yet, the probe's next attempt asks again.
+    static bool loopback_accepts(uint16_t port) {
+        sys::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        if (fd.get() < 0) return false;
+        struct sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0) return true;
+        if (errno != EINPROGRESS) return false;
+        struct pollfd ready{fd.get(), POLLOUT, 0};
+        int error = 0;
+        socklen_t length = sizeof error;
+        return ::poll(&ready, 1, 0) == 1 && ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
+    }
+
+    // Connects to the port from inside the service's network namespace: for a service in PID 1's
+    // own (network = "host") right here, without a process (boot probes it every few ms); for
+    // another, in a child process that joins it.
     Result<int> start_tcp_probe(ServiceRuntime& s) {
-        auto netns = TRY(sys::open("/proc/" + std::to_string(s.pid) + "/ns/net", O_RDONLY));
+        std::string netns_path = "/proc/" + std::to_string(s.pid) + "/ns/net";
         uint16_t port = s.manifest.ready.tcp_port;
+        struct stat mine{}, theirs{};
+        if (::stat("/proc/self/ns/net", &mine) == 0 && ::stat(netns_path.c_str(), &theirs) == 0 &&
+            mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino)
+            return loopback_accepts(port) ? 0 : -1;
+        auto netns = TRY(sys::open(netns_path, O_RDONLY));
         pid_t pid = ::fork();
         if (pid < 0) return fail_sys("fork");
         if (pid == 0) {

@@ -127,7 +127,7 @@ void prepare_host(InitOptions& options) {
             options.service_dirs.insert(options.service_dirs.begin() + 1, choices.host_services_dir);
     }
     if (!options.hostname.empty()) attempt("set hostname", sys::sethostname(options.hostname));
-    attempt("bring up loopback", bring_up_loopback());
+    attempt("bring up loopback", sys::bring_up_loopback());
 }
 
 void finish_machine_in_background(const InitOptions& options) {

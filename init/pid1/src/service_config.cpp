@@ -17,7 +17,12 @@ supervisor::ServiceConfig service_config_from(const manifest::ServiceManifest& m
     switch (m.ready.kind) {
         case manifest::ReadyKind::None: c.readiness.kind = supervisor::ReadinessKind::None; break;
         case manifest::ReadyKind::Exec: c.readiness.kind = supervisor::ReadinessKind::Exec; break;
-        case manifest::ReadyKind::Tcp: c.readiness.kind = supervisor::ReadinessKind::Tcp; break;
+        case manifest::ReadyKind::Tcp:
+            c.readiness.kind = supervisor::ReadinessKind::Tcp;
+            // In the host's network namespace PID 1 connects itself, no process: as cheap as a
+            // file probe.
+            if (m.container.network == manifest::NetworkMode::Host) c.readiness.retry_interval = std::chrono::milliseconds(50);
+            break;
         case manifest::ReadyKind::File:
             c.readiness.kind = supervisor::ReadinessKind::File;
             // A file probe is a stat by PID 1, no process: cheap enough to repeat every 50 ms.

@@ -81,18 +81,6 @@ Result<std::vector<std::string>> enable_cgroup_controllers(const std::string& cg
     return enabled;
 }
 
-Result<void> bring_up_loopback() {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail_sys("loopback: socket");
-    sys::UniqueFd sock(fd);
-    struct ifreq req{};
-    std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-    if (::ioctl(fd, SIOCGIFFLAGS, &req) < 0) return fail_sys("loopback: get flags");
-    req.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (::ioctl(fd, SIOCSIFFLAGS, &req) < 0) return fail_sys("loopback: set up");
-    return {};
-}
-
 Result<std::vector<std::string>> module_load_order(const std::string& modules_dep, const std::vector<std::string>& names) {
     std::map<std::string, std::pair<std::string, std::vector<std::string>>> by_name;  // name → (path, deps)
     std::istringstream in(modules_dep);

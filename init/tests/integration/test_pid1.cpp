@@ -322,3 +322,27 @@ TEST_CASE("logs reach logd, including lines written before logd was ready", "[pr
     std::string events((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     CHECK_THAT(events, Catch::Contains("early: finished"));
 }
+
+TEST_CASE("TCP readiness: a port in the host's network namespace, one in the service's own, one never open", "[priv][init]") {
+    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    InitHost host;
+    // The host-network service listens on the host's loopback: a port unlikely to be taken.
+    int host_port = 20000 + static_cast<int>(getpid() % 20000);
+    auto web = [](const std::string& network, int port, int ready_port, const std::string& timeout) {
+        return "[container]\nimage = \"bb\"\nread_only = false\nnetwork = \"" + network + "\"\n"
+               "command = [\"/bin/sh\", \"-c\", \"sleep 0.3; exec httpd -f -h /tmp -p 127.0.0.1:" + std::to_string(port) + "\"]\n"
+               "[ready]\ntcp = " + std::to_string(ready_port) + "\ntimeout = \"" + timeout + "\"\n"
+               "[restart]\npolicy = \"no\"\n[stop]\ntimeout = \"2s\"\n";
+    };
+    host.service("hostnet", web("host", host_port, host_port, "10s"));   // probed by PID 1 itself
+    host.service("ownnet", web("none", 8080, 8080, "10s"));               // probed from a child in its namespace
+    host.service("closed", web("none", 8080, 8081, "1s"));                // listens, but not where it says
+    host.start();
+    CHECK(host.wait_state("hostnet", "ready")["state"] == "ready");
+    CHECK(host.wait_state("ownnet", "ready")["state"] == "ready");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto closed = host.service_status("closed");
+    INFO(closed.dump() << "\n" << host.init_log());
+    CHECK(closed["state"] != "ready");
+    CHECK_THAT(host.init_log(), Catch::Contains("closed: not ready"));
+}

@@ -167,8 +167,11 @@ TEST_CASE("network and pid \"host\" leave those namespaces out", "[unit][manifes
     CHECK(named.has_namespace(NamespaceType::Uts));
     CHECK(named.hostname == "edge");
 
+    CHECK_FALSE(host.loopback_up);  // the host's loopback is not the container's to change
+
     ContainerSpec isolated = plan(images, kApp + "network = \"none\"\n");
     CHECK(isolated.has_namespace(NamespaceType::Network));
+    CHECK(isolated.loopback_up);  // a namespace of its own, with loopback up
     CHECK_FALSE(find_mount(isolated, "/etc/resolv.conf"));
 }
 

@@ -181,6 +181,9 @@ struct ContainerSpec {
     // Berth's own (not in OCI's config.json): symlinks made after the mounts, (target, link path);
     // e.g. /dev/log -> .berth-syslog/log into a bind-mounted socket directory.
     std::vector<std::pair<std::string, std::string>> symlinks;
+    // A new network namespace gets its loopback interface up (berth-init's services with network
+    // "none", as Docker's none network; OCI tools set up their networks themselves).
+    bool loopback_up = false;
 
     bool has_namespace(NamespaceType type) const;
     const Namespace* find_namespace(NamespaceType type) const;

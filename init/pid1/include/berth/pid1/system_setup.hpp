@@ -33,7 +33,6 @@ Result<void> apply_mounts(const std::vector<MountStep>& plan);
 // Enables every available controller for children of the cgroup2 root, so services get limits.
 Result<std::vector<std::string>> enable_cgroup_controllers(const std::string& cgroup_root);
 
-Result<void> bring_up_loopback();
 
 // Kernel modules, in dependency order from modules.dep ("kernel/x/a.ko: kernel/y/b.ko ...").
 // Pure: names ("virtio_blk") → relative .ko paths, dependencies first, each once.
