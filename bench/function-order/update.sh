@@ -43,15 +43,11 @@ nm -S --defined-only "$PROGRAM" | awk '$3 ~ /^[tTwWi]$/ && $2 !~ /^0+$/ { print 
 # Traces berth-init --test with SERVICES (directories, colon-separated) and IMAGES until READY
 # services are ready, idles, asks berthctl for status, services and the logs of LOG_SERVICE, writes
 # the order to OUT, then powers berth-init off (shutdown is not part of the order).
-trace() {  # SERVICES IMAGES READY LOG_SERVICE OUT [SOCKET]
-    local socket=${6:-$TMP/control-$4.sock} log=$TMP/init-$4.log dir services=()
-    IFS=: read -ra dirs <<< "$1"
-    for dir in "${dirs[@]}"; do
-        services+=(--services "$dir")
-        # Precompiled seccomp filters, as the image ships them: compiling one is not PID 1's everyday work.
-        "$CTL" check --images "$2" --seccomp-cache /run/berth/.seccomp-cache "$dir" >/dev/null
-    done
-    "$TRACER" "$TMP/symbols" "$5" -- "$TMP/berth-init" --test "${services[@]}" --images "$2" \
+trace() {  # SERVICES_DIR IMAGES READY LOG_SERVICE OUT [SOCKET]
+    local socket=${6:-$TMP/control-$4.sock} log=$TMP/init-$4.log
+    # Precompiled seccomp filters, as the image ships them: compiling one is not PID 1's everyday work.
+    "$CTL" check --images "$2" --seccomp-cache /run/berth/.seccomp-cache "$1" >/dev/null
+    "$TRACER" "$TMP/symbols" "$5" -- "$TMP/berth-init" --test --services "$1" --images "$2" \
         --state "$TMP/state-$4" --control-socket "$socket" 2>"$log" &
     local tracer=$! ready=0
     for _ in $(seq 1 600); do
