@@ -82,17 +82,24 @@ MachineChoices prepare_machine_state() {
 }
 
 // prepare_machine_state() in a child process (child_process.hpp), which sends back its two
-// choices as two lines. If it cannot run, PID 1 does the work.
+// choices as two lines. If no child can start, PID 1 does the work; if the child failed, PID 1
+// does not try again (what crashed a child would crash PID 1, and with it the machine) and boots
+// with the image's defaults.
 MachineChoices prepare_machine_state_in_child() {
-    auto answer = run_in_child([] {
+    auto child = start_in_child([] {
         auto choices = prepare_machine_state();
         return choices.hostname + "\n" + choices.host_services_dir + "\n";
     });
-    if (!answer) {
-        log::warning("preparing the machine in-process: " + answer.error().describe());
+    if (!child) {
+        log::warning("preparing the machine in-process: " + child.error().describe());
         return prepare_machine_state();
     }
+    auto answer = child->answer();
     MachineChoices choices;
+    if (!answer) {
+        log::error("preparing the machine: " + answer.error().describe() + "; booting with the image's defaults");
+        return choices;
+    }
     size_t end = answer->find('\n');
     choices.hostname = answer->substr(0, end);
     choices.host_services_dir = answer->substr(end + 1, answer->size() - end - 2);
