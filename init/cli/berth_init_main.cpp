@@ -10,6 +10,7 @@
 #include "berth/log.hpp"
 #include "berth/pid1/early_boot.hpp"
 #include "berth/pid1/init_system.hpp"
+#include "berth/pid1/last_resort.hpp"
 #include "berth/pid1/machine.hpp"
 #include "berth/sys.hpp"
 
@@ -59,6 +60,7 @@ int berth_init_main(int argc, char** argv) {
     }
     if (custom_services && options.runtime_services_dir == "/var/lib/berth/services")
         options.runtime_services_dir = options.service_dirs.back();
+    if (::getpid() == 1) berth::pid1::install_terminate_handler(options.machine);
     if (::getpid() == 1 && options.machine) berth::log::use_boot_clock(true);
     if (::getpid() == 1 && berth::sys::exists(berth::pid1::kInitrdMarker)) berth::pid1::boot_from_initramfs();
     if (::getpid() != 1) {
@@ -77,7 +79,7 @@ int berth_init_main(int argc, char** argv) {
         // does not panic, and say why on the console.
         berth::log::error("cannot start the supervisor: " + init.error().describe());
         if (!options.machine) return 1;
-        for (;;) ::pause();
+        berth::pid1::reap_forever();
     }
     auto action = (*init)->run();
     berth::log::info(action == berth::pid1::PowerAction::Reboot ? "rebooting" : "powering off");

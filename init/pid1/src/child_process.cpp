@@ -1,6 +1,7 @@
 #include "berth/pid1/child_process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,30 @@ Result<std::string> ChildTask::answer() {
     if (!answer) return fail(answer.error());
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("the helper process failed");
     return answer;
+}
+
+Result<bool> ChildTask::read_available() {
+    if (!pipe_) return true;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(pipe_.get(), buf, sizeof buf);
+        if (n > 0) {
+            received_.append(buf, static_cast<size_t>(n));
+            continue;
+        }
+        if (n == 0) {
+            pipe_.reset();
+            return true;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return false;
+        return fail_sys("read the helper process's answer");
+    }
+}
+
+void ChildTask::kill_and_reap() {
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
+    abandon();
 }
 
 Result<ChildTask> start_in_child(const std::function<std::string()>& produce) {

@@ -19,7 +19,8 @@ namespace berth::pid1 {
 class ChildTask {
 public:
     ChildTask(pid_t pid, sys::UniqueFd answer_pipe) : pid_(pid), pipe_(std::move(answer_pipe)) {}
-    ChildTask(ChildTask&& other) noexcept : pid_(std::exchange(other.pid_, -1)), pipe_(std::move(other.pipe_)) {}
+    ChildTask(ChildTask&& other) noexcept
+        : pid_(std::exchange(other.pid_, -1)), pipe_(std::move(other.pipe_)), received_(std::move(other.received_)) {}
     ChildTask& operator=(ChildTask&&) = delete;
     ~ChildTask() { abandon(); }
     // Waits for the child. Fails if it did not exit 0 after sending its answer.
@@ -27,10 +28,22 @@ public:
     // The answer is not wanted: closes the pipe and reaps the child now.
     void abandon();
 
+    // For a loop that does not wait: the pipe to watch, and what it has brought so far.
+    int answer_fd() const { return pipe_.get(); }
+    pid_t pid() const { return pid_; }
+    // Reads what the pipe holds now (non-blocking); true once the child has closed it.
+    Result<bool> read_available();
+    std::string take_received() { return std::move(received_); }
+    // The loop's waitpid(-1) reaped the child: nothing is left to reap (nor to kill).
+    void reaped() { pid_ = -1; }
+    // Gives up on a child that is still at work: SIGKILL, then reaped.
+    void kill_and_reap();
+
 private:
     int reap();
     pid_t pid_;
     sys::UniqueFd pipe_;
+    std::string received_;
 };
 
 // Forks; the child runs `produce` and sends back what it returns, while the caller goes on.

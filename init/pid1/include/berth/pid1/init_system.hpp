@@ -44,6 +44,9 @@ ManifestPreload preload_manifests(const std::vector<std::string>& dirs);
 
 class InitSystem {
 public:
+    // How long `berthctl add` may take to read and check a manifest (in a child process).
+    static constexpr int kAddCheckSeconds = 10;
+
     // With a preload of options.service_dirs (the same list) its manifests are taken; otherwise
     // they are parsed here (in a child process too).
     static Result<std::unique_ptr<InitSystem>> create(const InitOptions& options, ManifestPreload* preload = nullptr);
