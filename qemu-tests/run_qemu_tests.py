@@ -17,14 +17,19 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from berth_vm import VM, TestFailure  # noqa: E402
+from berth_vm import OVMF_CODE, OVMF_VARS, VM, TestFailure  # noqa: E402
 
 DEFAULT_SERVICES = ["logd", "netd", "sshd", "ntpd"]
+
+SKIP = 77  # CTest's SKIP_RETURN_CODE: this machine cannot run the scenario
+TOOLS = ["qemu-system-x86_64", "qemu-img", "qemu-io", "ssh", "ssh-keygen", "ssh-keyscan", "sgdisk"]
+SCENARIO_NEEDS = {"lifecycle": ["dumpe2fs"], "uefi": ["mmd", "mcopy", OVMF_CODE, OVMF_VARS]}
 
 # Test services given through the host config, as a user would add theirs.
 MEMHOG = '''
@@ -320,6 +325,10 @@ def main():
     parser.add_argument("--work-dir", required=True)
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     args = parser.parse_args()
+    missing = [t for t in TOOLS + SCENARIO_NEEDS.get(args.scenario, []) if not (shutil.which(t) or os.path.exists(t))]
+    if missing:
+        print("SKIP: %s needs %s" % (args.scenario, ", ".join(missing)))
+        return SKIP
     for f in ("disk.qcow2", "vmlinuz", "initramfs.img", "cmdline"):
         if not os.path.exists(os.path.join(args.image_dir, f)):
             print("missing %s/%s: build the image first (cmake --build build/release --target image)" % (args.image_dir, f))

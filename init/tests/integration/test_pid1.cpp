@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "bundle.hpp"
+#include "skip.hpp"
 
 using berth::test::Output;
 using berth::test::run_command;
@@ -140,7 +141,7 @@ size_t position(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("berth-init starts services in order, supervises and shuts down", "[priv][init]") {
-    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    if (!have_unshare()) return berth::test::skip("needs root and unshare");
     InitHost host;
     host.service("db", looping("[ready]\nfile = \"/tmp/ready\"\ntimeout = \"5s\"\n", "echo db log line; sleep 0.3; touch /tmp/ready; "));
     host.service("web", looping("requires = [\"db\"]\n[restart]\npolicy = \"always\"\ndelay = \"200ms\"\n"));
@@ -292,9 +293,10 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
 }
 
 TEST_CASE("logs reach logd, including lines written before logd was ready", "[priv][init]") {
-    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    if (!have_unshare()) return berth::test::skip("needs root and unshare");
     // logd's image is just its binary, which must then be static (the release preset).
-    if (run_command({"/usr/bin/ldd", LOGD_BINARY}).exit_code == 0) { WARN("logd is dynamically linked; build with BERTH_STATIC"); return; }
+    if (run_command({"/usr/bin/ldd", LOGD_BINARY}).exit_code == 0) 
+        return berth::test::skip("logd is dynamically linked; build with BERTH_STATIC");
     InitHost host;
     REQUIRE(run_command({"/bin/sh", "-c", "mkdir -p " + host.dir() + "/images/logd " + host.dir() + "/run/logd " +
                                               host.dir() + "/log && cp " + LOGD_BINARY + " " + host.dir() + "/images/logd/logd"})
@@ -324,7 +326,7 @@ TEST_CASE("logs reach logd, including lines written before logd was ready", "[pr
 }
 
 TEST_CASE("TCP readiness: a port in the host's network namespace, one in the service's own, one never open", "[priv][init]") {
-    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    if (!have_unshare()) return berth::test::skip("needs root and unshare");
     InitHost host;
     // The host-network service listens on the host's loopback: a port unlikely to be taken.
     int host_port = 20000 + static_cast<int>(getpid() % 20000);
