@@ -1,8 +1,6 @@
 // berth-init as PID 1 of a fresh pid + mount namespace, supervising busybox services, driven
 // through berthctl exactly as an operator would.
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -10,125 +8,17 @@
 #include <fstream>
 #include <thread>
 
-#include "bundle.hpp"
+#include "init_host.hpp"
+#include "skip.hpp"
 
+using berth::test::have_unshare;
+using berth::test::InitHost;
+using berth::test::looping;
 using berth::test::Output;
 using berth::test::run_command;
 using nlohmann::json;
 
 namespace {
-
-// A test host: an images dir with a busybox image, a services dir, and berth-init running.
-class InitHost {
-public:
-    InitHost() {
-        char tmpl[] = "/tmp/berth-init-it-XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        chmod(dir_.c_str(), 0755);
-        std::string image = dir_ + "/images/bb";
-        std::string script = "set -e; mkdir -p " + image + "/bin " + image + "/etc " + image + "/proc " + image + "/sys " +
-                             image + "/dev " + image + "/tmp " + dir_ + "/services " + dir_ + "/run; cp /bin/busybox " +
-                             image + "/bin/; for a in $(/bin/busybox --list); do [ $a = busybox ] || ln -sf busybox " +
-                             image + "/bin/$a; done; echo 'root:x:0:0:root:/root:/bin/sh' > " + image +
-                             "/etc/passwd; echo 'root:x:0:' > " + image + "/etc/group";
-        REQUIRE(run_command({"/bin/sh", "-c", script}).exit_code == 0);
-    }
-    ~InitHost() {
-        if (unshare_pid_ > 0) {
-            kill(init_pid(), SIGKILL);
-            waitpid(unshare_pid_, nullptr, 0);
-        }
-        run_command({"/bin/sh", "-c", "rm -rf " + dir_});
-    }
-
-    void service(const std::string& name, const std::string& toml) {
-        std::ofstream(dir_ + "/services/" + name + ".toml") << toml;
-    }
-
-    void start() {
-        unshare_pid_ = fork();
-        if (unshare_pid_ == 0) {
-            std::string log = dir_ + "/init.log";
-            freopen(log.c_str(), "w", stderr);
-            freopen("/dev/null", "w", stdout);
-            execl("/usr/bin/unshare", "unshare", "--pid", "--mount", "--fork", BERTH_INIT_BINARY, "--test", "--services",
-                  (dir_ + "/services").c_str(), "--images", (dir_ + "/images").c_str(), "--volumes",
-                  (dir_ + "/volumes").c_str(), "--state", (dir_ + "/state").c_str(), "--control-socket",
-                  socket().c_str(), "--logd-socket", (dir_ + "/run/logd/ingest.sock").c_str(), nullptr);
-            _exit(127);
-        }
-        for (int i = 0; i < 500 && access(socket().c_str(), F_OK) != 0; ++i) usleep(10000);
-        REQUIRE(access(socket().c_str(), F_OK) == 0);
-    }
-
-    // berth-init's pid on the host: the only child of unshare.
-    pid_t init_pid() const {
-        std::ifstream children("/proc/" + std::to_string(unshare_pid_) + "/task/" + std::to_string(unshare_pid_) + "/children");
-        pid_t pid = 0;
-        children >> pid;
-        return pid;
-    }
-
-    // Waits for berth-init to exit; returns false on timeout.
-    bool wait_exit(int timeout_ms) {
-        for (int waited = 0; waited < timeout_ms; waited += 20) {
-            if (waitpid(unshare_pid_, nullptr, WNOHANG) == unshare_pid_) {
-                unshare_pid_ = 0;
-                return true;
-            }
-            usleep(20000);
-        }
-        return false;
-    }
-
-    Output ctl(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{BERTHCTL_BINARY, "--socket", socket()};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_command(argv);
-    }
-
-    // The services table as JSON, straight from the control socket.
-    json services() const {
-        auto r = ctl({"--json", "services"});
-        return r.exit_code == 0 && !r.out.empty() ? json::parse(r.out)["services"] : json::array();
-    }
-
-    json service_status(const std::string& name) const {
-        for (const auto& s : services())
-            if (s["name"] == name) return s;
-        return json();
-    }
-
-    // Polls until the service is in `state` (and pred holds); returns the last status seen.
-    json wait_state(const std::string& name, const std::string& state, int timeout_ms = 10000) const {
-        json s;
-        for (int waited = 0; waited < timeout_ms; waited += 50) {
-            s = service_status(name);
-            if (!s.is_null() && s["state"] == state) return s;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return s;
-    }
-
-    std::string init_log() const {
-        std::ifstream f(dir_ + "/init.log");
-        return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    }
-    std::string socket() const { return dir_ + "/run/control.sock"; }
-    const std::string& dir() const { return dir_; }
-
-private:
-    std::string dir_;
-    pid_t unshare_pid_ = 0;
-};
-
-bool have_unshare() { return access("/usr/bin/unshare", X_OK) == 0 && geteuid() == 0; }
-
-// A service that exits promptly on SIGTERM, so shutdowns are quick.
-std::string looping(const std::string& extra_toml, const std::string& prelude = "") {
-    return extra_toml + "\n[container]\nimage = \"bb\"\nread_only = false\ncommand = [\"/bin/sh\", \"-c\", \"" + prelude +
-           "trap 'echo got TERM; exit 0' TERM; while :; do sleep 0.1; done\"]\n[stop]\ntimeout = \"2s\"\n";
-}
 
 size_t position(const std::string& text, const std::string& needle) {
     auto p = text.find(needle);
@@ -140,7 +30,7 @@ size_t position(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("berth-init starts services in order, supervises and shuts down", "[priv][init]") {
-    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    if (!have_unshare()) return berth::test::skip("needs root and unshare");
     InitHost host;
     host.service("db", looping("[ready]\nfile = \"/tmp/ready\"\ntimeout = \"5s\"\n", "echo db log line; sleep 0.3; touch /tmp/ready; "));
     host.service("web", looping("requires = [\"db\"]\n[restart]\npolicy = \"always\"\ndelay = \"200ms\"\n"));
@@ -292,9 +182,10 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
 }
 
 TEST_CASE("logs reach logd, including lines written before logd was ready", "[priv][init]") {
-    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    if (!have_unshare()) return berth::test::skip("needs root and unshare");
     // logd's image is just its binary, which must then be static (the release preset).
-    if (run_command({"/usr/bin/ldd", LOGD_BINARY}).exit_code == 0) { WARN("logd is dynamically linked; build with BERTH_STATIC"); return; }
+    if (run_command({"/usr/bin/ldd", LOGD_BINARY}).exit_code == 0) 
+        return berth::test::skip("logd is dynamically linked; build with BERTH_STATIC");
     InitHost host;
     REQUIRE(run_command({"/bin/sh", "-c", "mkdir -p " + host.dir() + "/images/logd " + host.dir() + "/run/logd " +
                                               host.dir() + "/log && cp " + LOGD_BINARY + " " + host.dir() + "/images/logd/logd"})
@@ -324,7 +215,7 @@ TEST_CASE("logs reach logd, including lines written before logd was ready", "[pr
 }
 
 TEST_CASE("TCP readiness: a port in the host's network namespace, one in the service's own, one never open", "[priv][init]") {
-    if (!have_unshare()) { WARN("needs root and unshare"); return; }
+    if (!have_unshare()) return berth::test::skip("needs root and unshare");
     InitHost host;
     // The host-network service listens on the host's loopback: a port unlikely to be taken.
     int host_port = 20000 + static_cast<int>(getpid() % 20000);

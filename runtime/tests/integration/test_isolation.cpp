@@ -10,13 +10,14 @@
 #include <sstream>
 
 #include "bundle.hpp"
+#include "skip.hpp"
 
 using berth::test::Bundle;
 using berth::test::run_command;
 using nlohmann::json;
 
 #define REQUIRE_ROOT() \
-    if (!berth::test::have_root()) { WARN("needs root"); return; }
+    if (!berth::test::have_root()) return berth::test::skip("needs root")
 
 namespace {
 
@@ -328,10 +329,8 @@ TEST_CASE("limits that cannot be honoured fail clearly", "[priv][isolation]") {
     REQUIRE_ROOT();
     std::ifstream mountinfo("/proc/self/mountinfo");
     std::string all((std::istreambuf_iterator<char>(mountinfo)), std::istreambuf_iterator<char>());
-    if (all.find(" - cgroup ") == std::string::npos) {
-        WARN("pure cgroup2 host: unified limits are honoured here");
-        return;
-    }
+    if (all.find(" - cgroup ") == std::string::npos)
+        return berth::test::skip("pure cgroup2 host: unified limits are honoured here");
     Bundle b;
     b.config["linux"]["resources"] = {{"unified", {{"memory.high", "1000000"}}}};
     auto r = b.run("unhonoured");

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bundle.hpp"
+#include "skip.hpp"
 
 using berth::test::Bundle;
 using berth::test::Output;
@@ -17,7 +18,7 @@ using berth::test::run_command;
 using nlohmann::json;
 
 #define REQUIRE_ROOT() \
-    if (!berth::test::have_root()) { WARN("needs root"); return; }
+    if (!berth::test::have_root()) return berth::test::skip("needs root")
 
 namespace {
 
@@ -132,10 +133,8 @@ TEST_CASE("pause and resume through the cgroup freezer", "[priv][lifecycle]") {
     REQUIRE(b.berth({"run", "--detach", "--bundle", b.dir(), "pz"}).exit_code == 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto paused = b.berth({"pause", "pz"});
-    if (paused.exit_code != 0 && paused.err.find("freezer") != std::string::npos) {
-        WARN("no cgroup freezer on this host: " + paused.err);
-        return;
-    }
+    if (paused.exit_code != 0 && paused.err.find("freezer") != std::string::npos)
+        return berth::test::skip("no cgroup freezer on this host: " + paused.err);
     REQUIRE(paused.exit_code == 0);
     CHECK(status_of(b, "pz") == "paused");
     auto read_counter = [&] {

@@ -9,6 +9,7 @@
 
 #include "berth/runtime/capabilities.hpp"
 #include "berth/sys.hpp"
+#include "skip.hpp"
 
 using namespace berth;
 using namespace berth::runtime;
@@ -90,8 +91,7 @@ TEST_CASE("capability masks", "[caps]") {
 TEST_CASE("apply and drop_bounding set the process's capability sets", "[caps]") {
     auto own = cap_lines(sys::read_file("/proc/self/status").value());
     if (!(own["CapEff"] & (uint64_t{1} << kSetpcap)) || (own["CapPrm"] & 0x21) != 0x21) {
-        WARN("skipped: needs CAP_SETPCAP, CAP_CHOWN and CAP_KILL");
-        return;
+        return berth::test::skip("needs CAP_SETPCAP, CAP_CHOWN and CAP_KILL");
     }
     CapabilitySets sets;
     sets.bounding = {kChown, kKill};
@@ -117,8 +117,7 @@ TEST_CASE("apply and drop_bounding set the process's capability sets", "[caps]")
 TEST_CASE("an ambient capability outside the inheritable set fails clearly", "[caps]") {
     auto own = cap_lines(sys::read_file("/proc/self/status").value());
     if ((own["CapPrm"] & 0x21) != 0x21) {
-        WARN("skipped: needs CAP_CHOWN and CAP_KILL");
-        return;
+        return berth::test::skip("needs CAP_CHOWN and CAP_KILL");
     }
     CapabilitySets sets;
     sets.effective = sets.permitted = {kChown, kKill};
