@@ -264,7 +264,8 @@ struct InitSystem::Impl final : ControlBackend {
         });
         if (!saved) return control::error_response("saving the manifest: " + saved.error().describe() + "; not added");
         if (replacing) {
-            replacements[m.name] = PendingReplacement{std::move(m)};
+            std::string name = m.name;  // the right side of `=` runs first, and moves m.name away
+            replacements[name] = PendingReplacement{std::move(m)};
         } else if (auto added = install(std::move(m)); !added) {
             ::unlink(temporary.c_str());
             return control::error_response(added.error().describe());
