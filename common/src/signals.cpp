@@ -19,7 +19,11 @@ constexpr SignalName kSignals[] = {
     {"PWR", SIGPWR},     {"SYS", SIGSYS},
 };
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+    std::string out(1, '\'');  // appended, not "'" + text: GCC 12 warns of a false -Wrestrict there
+    out.append(text).push_back('\'');
+    return out;
+}
 
 // "RTMIN", "RTMIN+3", "RTMAX-1" (already upper-case, without SIG); nullopt if not of that form.
 std::optional<Result<int>> realtime_signal(std::string_view name, std::string_view text) {

@@ -401,7 +401,11 @@ Result<void> parse_stop(const TableReader& s, ServiceManifest& m) {
             std::vector<std::string_view> names;
             for (const auto& known : signal_names()) names.push_back(known.name);
             std::string_view bare = std::string_view(*signal).starts_with("SIG") ? std::string_view(*signal).substr(3) : *signal;
-            if (auto suggestion = detail::near_miss(bare, names); !suggestion.empty() && what.starts_with("unknown"))
+            // Signal names are short: suggest only one that changes less than half of the name
+            // ("TREM" → "TERM", not "FOO" → "IOT").
+            auto suggestion = detail::near_miss(bare, names);
+            if (!suggestion.empty() && what.starts_with("unknown") &&
+                2 * detail::edit_distance(bare, suggestion) < suggestion.size())
                 what += "; did you mean '" + std::string(suggestion) + "'?";
             return s.fail_at_value("signal", what);
         }

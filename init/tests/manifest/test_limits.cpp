@@ -122,7 +122,7 @@ TEST_CASE("requires and after take at most 256 names", "[unit][manifest][limits]
 
 TEST_CASE("arrays of tables take at most 1024 entries", "[unit][manifest][limits]") {
     CHECK(host_config_error(repeated("[[network.static]]\ninterface = \"e\"\naddress = \"10.0.0.1/8\"\n", 1025)) ==
-          "host.toml:1:3: network.static: 1025 entries, more than the 1024 allowed");
+          "host.toml:1:11: network.static: 1025 entries, more than the 1024 allowed");
     CHECK(parse_error(kMinimal + repeated("[[mount]]\ntype = \"tmpfs\"\ntarget = \"/t\"\n", 1025)) ==
           "svc.toml:4:3: mount: 1025 entries, more than the 1024 allowed");
 }
@@ -136,4 +136,8 @@ TEST_CASE("the stop signal comes from the one signal table", "[unit][manifest][l
           "svc.toml:2:10: stop.signal: invalid signal number 99999999999 (expected 1-64)");
     CHECK(parse_error("[stop]\nsignal = \"TREM\"\n" + kMinimal) ==
           "svc.toml:2:10: stop.signal: unknown signal 'TREM'; did you mean 'TERM'?");
+    CHECK(parse_error("[stop]\nsignal = \"HPU\"\n" + kMinimal) ==
+          "svc.toml:2:10: stop.signal: unknown signal 'HPU'; did you mean 'HUP'?");
+    // Any case, as berth kill and berthctl kill have always taken it.
+    CHECK(parse_ok("[stop]\nsignal = \"sigsegv\"\n" + kMinimal).stop.signal_name == "SEGV");
 }
