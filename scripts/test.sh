@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds the release (static) tree and the
-# bootable image, the debug (ASan/UBSan) tree, fuzzes the manifest parser for a minute, and runs
+# bootable image, the debug (ASan/UBSan) tree, fuzzes the manifest and host-config parsers for a minute, and runs
 # every test: unit, priv (root, namespaces, berth-init as PID 1), podman, qemu (the image booted
 # under QEMU and checked through SSH and the serial console).
 set -euo pipefail
@@ -15,8 +15,8 @@ cmake --preset debug >/dev/null
 cmake --build --preset debug --target runtime_unit_tests manifest_unit_tests supervisor_unit_tests \
   logd_unit_tests logd_integration_tests logd
 
-# The manifest parser under libFuzzer for a bounded time, from the committed seed corpus.
-bash init/fuzz/run_fuzzer.sh "${BERTH_FUZZ_SECONDS:-60}"
+# The manifest, host config and control request fuzzers (libFuzzer) for a bounded time, from their seed corpora.
+bash init/fuzz/run_fuzzer.sh "${BERTH_FUZZ_SECONDS:-90}"
 
 # Unit tests under the sanitizers, then everything against the static release binaries.
 ctest --preset debug

@@ -1,4 +1,5 @@
 #include "berth/sys.hpp"
+#include "berth/parse_integer.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -237,6 +238,28 @@ Result<pid_t> clone_process(unsigned long flags) {
     return static_cast<pid_t>(pid);
 }
 
+Result<std::pair<sockaddr_un, socklen_t>> unix_socket_address(std::string_view path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.empty()) return fail("socket path is empty");
+    // One byte stays for the terminating NUL of a path name.
+    if (path.size() >= sizeof address.sun_path)
+        return fail("socket path '" + std::string(path) + "' is too long (" + std::to_string(path.size()) +
+                    " bytes, at most " + std::to_string(sizeof address.sun_path - 1) + ")");
+    std::memcpy(address.sun_path, path.data(), path.size());
+    if (path[0] == '@') address.sun_path[0] = '\0';  // abstract namespace
+    return std::pair{address, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size())};
+}
+
+Result<UniqueFd> connect_unix(std::string_view path, int type) {
+    auto [address, length] = TRY(unix_socket_address(path));
+    UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    if (!fd) return fail_sys("socket for '" + std::string(path) + "'");
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) < 0)
+        return fail_sys("connect to '" + std::string(path) + "'");
+    return fd;
+}
+
 Result<std::pair<UniqueFd, UniqueFd>> socket_pair() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) return fail_sys("socketpair");
@@ -289,7 +312,10 @@ Result<unsigned long long> process_start_time(pid_t pid) {
         if (pos == std::string::npos) return fail("parse /proc/" + std::to_string(pid) + "/stat");
         ++pos;
     }
-    return std::stoull(stat.substr(pos, stat.find(' ', pos) - pos));
+    std::string_view rest = std::string_view(stat).substr(pos);
+    auto start_time = parse_integer<unsigned long long>(rest.substr(0, rest.find(' ')));
+    if (!start_time) return fail("parse /proc/" + std::to_string(pid) + "/stat: field 22 is not a number");
+    return *start_time;
 }
 
 }  // namespace berth::sys

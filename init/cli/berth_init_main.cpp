@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "berth/log.hpp"
+#include "berth/parse_integer.hpp"
+#include "berth/paths.hpp"
 #include "berth/pid1/early_boot.hpp"
 #include "berth/pid1/init_system.hpp"
 #include "berth/pid1/last_resort.hpp"
@@ -51,14 +53,22 @@ int berth_init_main(int argc, char** argv) {
         else if (arg == "--logd-socket") options.logd_socket = value();
         else if (arg == "--syslog-dir") options.spec_context.syslog_dir = value();
         else if (arg == "--hostname") options.hostname = value();
-        else if (arg == "--admin-gid") options.admin_gid = std::atoi(value().c_str());
+        else if (arg == "--admin-gid") {
+            std::string text = value();
+            auto gid = berth::parse_integer<int>(text, 0, INT32_MAX);
+            if (!gid) {
+                std::fprintf(stderr, "berth-init: --admin-gid: '%s' is not a group id (0-%d)\n", text.c_str(), INT32_MAX);
+                return 2;
+            }
+            options.admin_gid = *gid;
+        }
         else {
             std::fprintf(stderr, "berth-init: unknown argument '%s'\n", arg.c_str());
             usage();
             return 2;
         }
     }
-    if (custom_services && options.runtime_services_dir == "/var/lib/berth/services")
+    if (custom_services && options.runtime_services_dir == berth::paths::kRuntimeServices)
         options.runtime_services_dir = options.service_dirs.back();
     if (::getpid() == 1) berth::pid1::install_terminate_handler(options.machine);
     if (::getpid() == 1 && options.machine) berth::log::use_boot_clock(true);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "berth/manifest/manifest.hpp"
+#include "berth/parse_integer.hpp"
 #include "berth/runtime/seccomp.hpp"
 #include "berth/supervisor/control_protocol.hpp"
 #include "berth/supervisor/services_table.hpp"
@@ -45,18 +46,6 @@ int usage(int code) {
                  "                          --seccomp-cache DIR also compiles their seccomp filters\n"
                  "  reboot | poweroff\n");
     return code;
-}
-
-Result<berth::sys::UniqueFd> connect_to(const std::string& path) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return berth::fail_sys("socket");
-    berth::sys::UniqueFd sock(fd);
-    struct sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-        return berth::fail_sys("connect to berth-init at '" + path + "'");
-    return sock;
 }
 
 // Reads one response line (keeping what follows it in `buffer`).
@@ -164,9 +153,9 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
             if (args[i] == "-f" || args[i] == "--follow") logs.follow = true;
             else if ((args[i] == "-n" || args[i] == "--lines") && i + 1 < args.size()) {
                 const std::string& n = args[++i];
-                if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n == "0")
-                    return berth::fail("logs: -n needs a positive number, not '" + n + "'");
-                logs.lines = std::stoul(n);
+                auto lines = berth::parse_integer<std::size_t>(n, 1, SIZE_MAX);
+                if (!lines) return berth::fail("logs: -n needs a positive number, not '" + n + "'");
+                logs.lines = *lines;
             } else if (args[i] == "--since" && i + 1 < args.size()) {
                 const std::string& t = args[++i];
                 auto since = berth::supervisor::parse_rfc3339(t);
@@ -184,7 +173,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
         return usage(2);
     }
 
-    auto sock = TRY(connect_to(socket_path));
+    auto sock = TRY_CTX(berth::sys::connect_unix(socket_path, SOCK_STREAM), "berth-init");
     TRY(berth::sys::write_all(sock.get(), control::request_line(request)));
     std::string buffer;
     auto payload = TRY(control::parse_response(TRY(read_line(sock.get(), buffer))));

@@ -3,14 +3,16 @@
 // without crashing. Run with init/fuzz/run_fuzzer.sh.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "berth/manifest/manifest.hpp"
+#include "berth/paths.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace berth::manifest;
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    auto manifest = parse_manifest(text, "/etc/berth/services/fuzz.toml");
+    auto manifest = parse_manifest(text, std::string(berth::paths::kServices) + "/fuzz.toml");
     if (!manifest) return 0;
     SpecContext context;
     context.images_root = "/nonexistent/berth-fuzz-images";  // user names fail cleanly

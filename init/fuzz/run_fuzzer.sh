@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the manifest fuzzer with clang in its own build directory and runs it for a bounded
-# time; exits non-zero if it finds a crash (the input is saved under <build>/artifacts/).
-# Usage: init/fuzz/run_fuzzer.sh [SECONDS] (default 60). Needs clang and libclang-rt:
+# Builds the fuzzers (manifests, host config, control requests) with clang in their own build
+# directory and runs each for its share of a bounded time; exits non-zero if one finds a crash (the input is saved
+# under <build>/artifacts/<fuzzer>/).
+# Usage: init/fuzz/run_fuzzer.sh [SECONDS] (default 60, split between the fuzzers). Needs clang
+# and libclang-rt:
 #   apt-get install clang-14 libclang-rt-14-dev
 set -euo pipefail
 
@@ -31,15 +33,26 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
   -DBERTH_SANITIZE=ON -DBERTH_TESTS=OFF >/dev/null
-ninja -C "$build" manifest_fuzzer
+# fuzzer → its committed seed corpus and dictionary.
+declare -A corpus=([manifest_fuzzer]=corpus [host_config_fuzzer]=corpus-host-config [control_fuzzer]=corpus-control)
+declare -A dict=([manifest_fuzzer]=manifest.dict [host_config_fuzzer]=host_config.dict [control_fuzzer]=control.dict)
+fuzzers=(manifest_fuzzer host_config_fuzzer control_fuzzer)
+ninja -C "$build" "${fuzzers[@]}"
 
-# New inputs go to a scratch corpus; the committed seeds stay as they are.
-work_corpus=$build/corpus
-mkdir -p "$work_corpus" "$build/artifacts"
+share=$(( seconds / ${#fuzzers[@]} ))
+(( share > 0 )) || share=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-exec "$build/init/fuzz/manifest_fuzzer" \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
-  -dict="$root/init/fuzz/manifest.dict" \
-  -artifact_prefix="$build/artifacts/" -print_final_stats=1 \
-  "$work_corpus" "$root/init/fuzz/corpus"
+status=0
+for fuzzer in "${fuzzers[@]}"; do
+  # New inputs go to a scratch corpus; the committed seeds stay as they are.
+  work_corpus=$build/corpus/$fuzzer
+  mkdir -p "$work_corpus" "$build/artifacts/$fuzzer"
+  echo "run_fuzzer.sh: $fuzzer for ${share}s"
+  "$build/init/fuzz/$fuzzer" \
+    -max_total_time="$share" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -dict="$root/init/fuzz/${dict[$fuzzer]}" \
+    -artifact_prefix="$build/artifacts/$fuzzer/" -print_final_stats=1 \
+    "$work_corpus" "$root/init/fuzz/${corpus[$fuzzer]}" || status=1
+done
+exit $status

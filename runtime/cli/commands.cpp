@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "berth/parse_integer.hpp"
 #include "berth/runtime/capabilities.hpp"
 #include "berth/runtime/defaults.hpp"
 #include "berth/runtime/oci_config.hpp"
@@ -35,9 +36,9 @@ Result<std::string> one_id(const ParsedArgs& parsed, const char* command) {
 }
 
 Result<int> parse_count(const std::string& text, const char* flag) {
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 6)
-        return fail(std::string(flag) + ": '" + text + "' is not a non-negative number");
-    return std::stoi(text);
+    auto count = parse_integer<int>(text, 0, 999999);
+    if (!count) return fail(std::string(flag) + ": '" + text + "' is not a number from 0 to 999999");
+    return *count;
 }
 
 std::string absolute(const std::string& path) {

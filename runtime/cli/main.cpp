@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "berth/log.hpp"
+#include "berth/paths.hpp"
 #include "commands.hpp"
 #include "options.hpp"
 
@@ -81,7 +82,7 @@ int berth_runtime_main(int argc, char** argv) {
     if (parsed->has("systemd-cgroup")) berth::log::warning("--systemd-cgroup is not supported; using cgroupfs paths");
 
     berth::runtime::Runtime rt;
-    rt.store = berth::runtime::StateStore(parsed->get("root", "/run/berth"));
+    rt.store = berth::runtime::StateStore(parsed->get("root", berth::paths::kRun));
     const std::string& name = parsed->positional[0];
     std::vector<std::string> rest(parsed->positional.begin() + 1, parsed->positional.end());
     for (const auto& s : subcommands) {

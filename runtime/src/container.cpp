@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "berth/log.hpp"
+#include "berth/parse_integer.hpp"
 #include "berth/runtime/cgroups.hpp"
 #include "berth/runtime/hooks.hpp"
 #include "berth/runtime/oci_config.hpp"
@@ -41,16 +42,7 @@ std::string mapping_text(const std::vector<IdMapping>& mappings) {
 
 Result<sys::UniqueFd> connect_console_socket(const std::string& path) {
     if (path.empty()) return sys::UniqueFd();
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail_sys("console socket");
-    sys::UniqueFd sock(fd);
-    struct sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return fail("console socket path '" + path + "' is too long");
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-        return fail_sys("connect to console socket '" + path + "'");
-    return sock;
+    return TRY_CTX(sys::connect_unix(path, SOCK_STREAM), "console socket");
 }
 
 Result<void> write_pid_file(const std::string& path, pid_t pid) {
@@ -72,8 +64,6 @@ struct LaunchParams {
     std::string seccomp_cache_dir;
     bool nonblocking = false;      // the caller polls the sync socket (berth-init's event loop)
 };
-
-constexpr const char* kDefaultSeccompCache = "/run/berth/.seccomp-cache";
 
 Result<std::optional<seccomp::Program>> seccomp_program(const ContainerSpec& spec, const std::string& cache_dir) {
     if (!spec.seccomp) return std::optional<seccomp::Program>{};
@@ -515,7 +505,9 @@ Result<pid_t> start_exec(const ContainerSpec& spec, pid_t target_pid, const std:
     if (message.rfind("pid:", 0) != 0)
         return fail(message.rfind(detail::kErrorPrefix, 0) == 0 ? message.substr(std::strlen(detail::kErrorPrefix))
                                                                  : "exec: setup failed");
-    pid_t pid = std::stoi(message.substr(4));
+    auto reported = parse_integer<pid_t>(std::string_view(message).substr(4), 1, INT32_MAX);
+    if (!reported) return fail("exec: the joining process reported '" + message + "', not a pid");
+    pid_t pid = *reported;
     if (!cgroup_path.empty()) {
         auto cg = cgroups::Cgroup::open(TRY(host_cgroups()), cgroup_path);
         if (auto r = cg.add_process(pid); !r) log::warning(r.error().wrap("exec: join cgroup").describe());
@@ -615,7 +607,7 @@ Result<SpawnLaunch> SpawnLaunch::begin(const ContainerSpec& spec, const SpawnOpt
     LaunchParams params;
     params.id = opts.id;
     params.cgroup = state->cgroup ? &*state->cgroup : nullptr;
-    params.seccomp_cache_dir = kDefaultSeccompCache;
+    params.seccomp_cache_dir = paths::kSeccompCache;
     params.nonblocking = true;
     params.state_for_hooks = [&spec, &opts](pid_t pid, Status status) {
         ContainerState s;
@@ -819,40 +811,7 @@ Result<int> exec_in_container(const Runtime& rt, const std::string& id, const Pr
 Result<pid_t> exec_in_process(const ContainerSpec& spec, pid_t pid, const std::string& cgroup_path,
                               const Process& process, const std::array<int, 3>& stdio) {
     if (process.terminal) return fail("process.terminal: probes have no terminal");
-    return start_exec(spec, pid, cgroup_path, process, stdio, -1, 0, kDefaultSeccompCache);
-}
-
-Result<int> parse_signal(const std::string& name) {
-    static const std::pair<const char*, int> signals[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},     {"TRAP", SIGTRAP},
-        {"ABRT", SIGABRT}, {"IOT", SIGIOT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},     {"KILL", SIGKILL},
-        {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},
-        {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-        {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},
-        {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-        {"PWR", SIGPWR},   {"SYS", SIGSYS}};
-    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
-        int n = std::stoi(name);
-        if (n <= 0 || n > SIGRTMAX) return fail("invalid signal number " + name);
-        return n;
-    }
-    std::string upper;
-    for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    std::string bare = upper.rfind("SIG", 0) == 0 ? upper.substr(3) : upper;
-    for (auto& [n, value] : signals)
-        if (bare == n) return value;
-    if (bare.rfind("RTMIN", 0) == 0 || bare.rfind("RTMAX", 0) == 0) {
-        int base = bare[2] == 'M' && bare[3] == 'I' ? SIGRTMIN : SIGRTMAX;
-        std::string rest = bare.substr(5);
-        if (rest.empty()) return base;
-        if ((rest[0] == '+' || rest[0] == '-') && rest.size() > 1 &&
-            std::all_of(rest.begin() + 1, rest.end(), ::isdigit)) {
-            int off = std::stoi(rest.substr(1));
-            int sig = rest[0] == '+' ? base + off : base - off;
-            if (sig >= SIGRTMIN && sig <= SIGRTMAX) return sig;
-        }
-    }
-    return fail("unknown signal '" + name + "'");
+    return start_exec(spec, pid, cgroup_path, process, stdio, -1, 0, paths::kSeccompCache);
 }
 
 }  // namespace berth::runtime

@@ -2,7 +2,9 @@
 // Error with context and does nothing else, so the logic above stays testable.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <filesystem>
 #include <optional>
@@ -74,6 +76,12 @@ Result<void> kill(pid_t pid, int signal);
 // fork() through clone(2) with extra flags (CLONE_PARENT, namespace flags).
 // Returns 0 in the child, the child's pid in the parent.
 Result<pid_t> clone_process(unsigned long flags);
+
+// The address of a Unix socket at `path` ("@name": the abstract namespace), with its length.
+// Refuses an empty path and one that does not fit sun_path: never a truncated address.
+Result<std::pair<sockaddr_un, socklen_t>> unix_socket_address(std::string_view path);
+// A socket of `type` (SOCK_STREAM, SOCK_SEQPACKET, ...) connected to the Unix socket at `path`.
+Result<UniqueFd> connect_unix(std::string_view path, int type);
 
 // A socketpair for parent/child synchronisation.
 Result<std::pair<UniqueFd, UniqueFd>> socket_pair();

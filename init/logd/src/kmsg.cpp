@@ -1,6 +1,6 @@
 #include "berth/logd/kmsg.hpp"
 
-#include <charconv>
+#include "berth/parse_integer.hpp"
 
 namespace berth::logd {
 
@@ -14,11 +14,9 @@ int hex_value(char c) {
 }
 
 Result<std::uint64_t> number_field(std::string_view field, const char* what) {
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-    if (field.empty() || ec != std::errc() || end != field.data() + field.size())
-        return fail(std::string("bad ") + what + " '" + std::string(field) + "'");
-    return value;
+    auto value = parse_integer<std::uint64_t>(field);
+    if (!value) return fail(std::string("bad ") + what + " '" + std::string(field) + "'");
+    return *value;
 }
 
 // Cuts text at the first `separator`, returning what came before it.

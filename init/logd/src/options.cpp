@@ -1,18 +1,16 @@
 #include "berth/logd/options.hpp"
 
-#include <charconv>
+#include "berth/parse_integer.hpp"
 
 namespace berth::logd {
 
 namespace {
 
 Result<std::uint64_t> parse_count(const std::string& flag, const std::string& text, std::uint64_t minimum) {
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-        return fail(flag + ": not a number: '" + text + "'");
-    if (value < minimum) return fail(flag + ": must be at least " + std::to_string(minimum));
-    return value;
+    auto value = parse_integer<std::uint64_t>(text);
+    if (!value) return fail(flag + ": not a number: '" + text + "'");
+    if (*value < minimum) return fail(flag + ": must be at least " + std::to_string(minimum));
+    return *value;
 }
 
 }  // namespace

@@ -2,29 +2,13 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <cstdlib>
-#include <cstring>
 
 namespace berth::logd {
 
-namespace {
-
-Result<std::pair<sockaddr_un, socklen_t>> address_of(std::string_view path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof address.sun_path)
-        return fail("socket path '" + std::string(path) + "' is empty or too long");
-    std::memcpy(address.sun_path, path.data(), path.size());
-    if (path[0] == '@') address.sun_path[0] = '\0';  // abstract namespace
-    return std::pair{address, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size())};
-}
-
-}  // namespace
-
 Result<sys::UniqueFd> listen_unix(const std::string& path, int type, unsigned mode) {
-    auto [address, length] = TRY(address_of(path));
+    auto [address, length] = TRY(sys::unix_socket_address(path));
     sys::UniqueFd fd(::socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) return fail_sys("socket for '" + path + "'");
     struct stat st;
@@ -38,7 +22,7 @@ Result<sys::UniqueFd> listen_unix(const std::string& path, int type, unsigned mo
 Result<void> sd_notify(std::string_view state) {
     const char* socket_path = std::getenv("NOTIFY_SOCKET");
     if (!socket_path || !*socket_path) return {};
-    auto [address, length] = TRY(address_of(socket_path));
+    auto [address, length] = TRY(sys::unix_socket_address(socket_path));
     sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!fd) return fail_sys("socket for NOTIFY_SOCKET");
     if (::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&address), length) < 0)

@@ -2,11 +2,9 @@
 // it starts after (`after` ∪ `requires`), and its cycles.
 #pragma once
 
-#include <map>
-#include <set>
-#include <string>
 #include <vector>
 
+#include "berth/dependency_cycles.hpp"
 #include "berth/manifest/manifest.hpp"
 
 namespace berth::manifest::detail {
@@ -14,16 +12,12 @@ namespace berth::manifest::detail {
 // Service → the existing services it starts after, sorted and unique. Edges to services
 // not in the list are dropped (a missing `after` only orders; missing `requires` is
 // reported by the callers).
-using DependencyGraph = std::map<std::string, std::vector<std::string>>;
+using ::berth::DependencyGraph;
 DependencyGraph build_graph(const std::vector<ServiceManifest>& services);
 
-struct Cycle {
-    std::vector<std::string> path;   // "a", "b", "a": a starts after b, b after a
-    std::set<std::string> members;   // the whole strongly connected component
-};
-// One cycle per strongly connected component that has one, each path starting at its
-// alphabetically first member; cycles sorted by that member.
-std::vector<Cycle> find_cycles(const DependencyGraph& graph);
-std::string describe(const Cycle& cycle);  // "dependency cycle: a -> b -> a"
+// The cycle check itself is berth/dependency_cycles.hpp, shared with the supervisor.
+using ::berth::Cycle;
+using ::berth::describe;
+using ::berth::find_cycles;
 
 }  // namespace berth::manifest::detail

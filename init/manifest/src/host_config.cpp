@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include "berth/parse_integer.hpp"
 #include "toml_reader.hpp"
 
 namespace berth::manifest {
@@ -40,9 +41,8 @@ bool valid_cidr(const std::string& text) {
     auto slash = text.find('/');
     if (slash == std::string::npos || slash + 1 == text.size()) return false;
     std::string ip = text.substr(0, slash), bits = text.substr(slash + 1);
-    if (bits.find_first_not_of("0123456789") != std::string::npos || bits.size() > 3) return false;
-    int prefix = std::stoi(bits);
-    return valid_ip(ip) && prefix <= (ip.find(':') == std::string::npos ? 32 : 128);
+    auto prefix = parse_integer<int>(bits, 0, ip.find(':') == std::string::npos ? 32 : 128);
+    return prefix && valid_ip(ip);
 }
 
 bool valid_interface(std::string_view name) {
@@ -90,13 +90,7 @@ Result<void> parse_network(const TableReader& network, HostConfig& config) {
 }  // namespace
 
 Result<HostConfig> parse_host_config(std::string_view toml_text, const std::string& file_path) {
-    toml::parse_result parsed = toml::parse(toml_text, file_path);
-    if (!parsed) {
-        ParseContext context{file_path};
-        return fail(context.located(detail::position_from(parsed.error().source())) + ": invalid TOML: " +
-                    std::string(parsed.error().description()));
-    }
-    const toml::table& root = parsed.table();
+    const toml::table root = TRY(detail::parse_toml(toml_text, file_path));
     ParseContext context{file_path, nullptr, &sections()};
     TableReader top(root, "", {1, 1}, context);
     TRY(top.check_keys(sections()[kTop]));

@@ -7,6 +7,7 @@
 #include "berth/manifest/manifest.hpp"
 #include "berth/manifest/units.hpp"
 #include "berth/runtime/capabilities.hpp"
+#include "berth/signals.hpp"
 #include "small_file.hpp"
 #include "toml_reader.hpp"
 
@@ -71,9 +72,12 @@ Result<std::optional<Duration>> positive_duration(const TableReader& table, std:
     return duration;
 }
 
+// More than any machine runs: a longer `after` or `requires` is a mistake or an attack.
+constexpr size_t kMaxServiceNames = 256;
+
 Result<std::vector<std::string>> service_names(const TableReader& table, std::string_view key,
                                                const std::string& own_name) {
-    auto names = TRY(table.strings(key)).value_or(std::vector<std::string>{});
+    auto names = TRY(table.strings(key, kMaxServiceNames)).value_or(std::vector<std::string>{});
     for (size_t i = 0; i < names.size(); ++i) {
         std::string element = table.key_path(key) + "[" + std::to_string(i) + "]";
         SourcePosition at = table.context().positions_sink->positions[element];
@@ -108,7 +112,7 @@ Result<void> parse_top(const TableReader& top, ServiceManifest& m) {
 
 // "net_admin" / "CAP_NET_ADMIN" → "CAP_NET_ADMIN"; "all" → "ALL".
 Result<std::vector<std::string>> capability_names(const TableReader& table, std::string_view key) {
-    auto names = TRY(table.strings(key)).value_or(std::vector<std::string>{});
+    auto names = TRY(table.strings(key, kMaxServiceNames)).value_or(std::vector<std::string>{});
     for (size_t i = 0; i < names.size(); ++i) {
         std::string name = names[i];
         std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -388,33 +392,26 @@ Result<void> parse_restart(const TableReader& r, ServiceManifest& m) {
     return {};
 }
 
-struct SignalName {
-    const char* name;
-    int number;
-};
-constexpr SignalName kSignals[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},   {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"PWR", SIGPWR},     {"WINCH", SIGWINCH},
-    {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"XCPU", SIGXCPU},   {"ABRT", SIGABRT},
-};
-
 Result<void> parse_stop(const TableReader& s, ServiceManifest& m) {
     TRY(s.check_keys(sections()[kStop]));
     if (auto signal = TRY(s.string("signal"))) {
-        std::string name = signal->rfind("SIG", 0) == 0 ? signal->substr(3) : *signal;
-        const SignalName* found = nullptr;
-        for (const auto& known : kSignals)
-            if (name == known.name) found = &known;
-        if (!found) {
+        auto number = parse_signal(*signal);
+        if (!number) {
+            std::string what = number.error().message;
             std::vector<std::string_view> names;
-            for (const auto& known : kSignals) names.emplace_back(known.name);
-            std::string what = "unknown signal " + quoted(*signal);
-            if (auto suggestion = detail::near_miss(name, names); !suggestion.empty())
+            for (const auto& known : signal_names()) names.push_back(known.name);
+            std::string_view bare = std::string_view(*signal).starts_with("SIG") ? std::string_view(*signal).substr(3) : *signal;
+            // Signal names are short: suggest only one that changes less than half of the name
+            // ("TREM" → "TERM", not "FOO" → "IOT").
+            auto suggestion = detail::near_miss(bare, names);
+            if (!suggestion.empty() && what.starts_with("unknown") &&
+                2 * detail::edit_distance(bare, suggestion) < suggestion.size())
                 what += "; did you mean '" + std::string(suggestion) + "'?";
             return s.fail_at_value("signal", what);
         }
-        m.stop.signal = found->number;
-        m.stop.signal_name = found->name;
+        m.stop.signal = *number;
+        std::string name = signal_name(*number);
+        m.stop.signal_name = name.starts_with("SIG") ? name.substr(3) : name;
     }
     if (auto v = TRY(s.duration("timeout"))) m.stop.timeout = *v;
     return {};
@@ -479,12 +476,6 @@ SourcePosition root_position(const toml::table& root) {
 
 }  // namespace
 
-bool is_valid_service_name(std::string_view name) {
-    if (name.empty() || name.size() > 63 || name[0] == '-') return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
-}
-
 std::string position_of(const ServiceManifest& manifest, const std::string& key) {
     auto it = manifest.positions.find(key);
     if (it == manifest.positions.end() || it->second.line == 0) return manifest.file_path;
@@ -499,15 +490,7 @@ Result<ServiceManifest> parse_manifest(std::string_view toml_text, const std::st
         return fail(file_path + ": invalid service name " + quoted(m.name) +
                     " (from the file name): use a-z, 0-9 and '-', not starting with '-', at most 63 characters");
 
-    // Built with TOML_EXCEPTIONS=0: syntax errors come back as a value, never thrown.
-    toml::parse_result parsed = toml::parse(toml_text, file_path);
-    if (!parsed) {
-        const toml::parse_error& error = parsed.error();
-        ParseContext context{file_path};
-        return fail(context.located(detail::position_from(error.source())) + ": invalid TOML: " +
-                    std::string(error.description()));
-    }
-    const toml::table& root = parsed.table();
+    const toml::table root = TRY(detail::parse_toml(toml_text, file_path));
     ParseContext context{file_path, &m, &sections()};
     TableReader top(root, "", root_position(root), context);
 

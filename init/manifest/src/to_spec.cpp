@@ -11,6 +11,7 @@
 
 #include "berth/manifest/manifest.hpp"
 #include "berth/manifest/users.hpp"
+#include "berth/paths.hpp"
 #include "berth/runtime/capabilities.hpp"
 #include "berth/runtime/defaults.hpp"
 #include "berth/runtime/oci_config.hpp"
@@ -214,7 +215,7 @@ void apply_mounts(const ServiceManifest& m, const SpecContext& context, Containe
     if (notify && !has_mount_at(m, "/run"))
         mounts.push_back({"/run", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=755", "size=1048576"}});
     if (notify)
-        mounts.push_back({"/run/berth", "bind", service_state_dir(m, context), {"rbind", "rprivate", "nosuid", "nodev", "noexec"}});
+        mounts.push_back({paths::kContainerRun, "bind", service_state_dir(m, context), {"rbind", "rprivate", "nosuid", "nodev", "noexec"}});
     // With the host's network comes the host's resolver configuration.
     if (m.container.network == NetworkMode::Host && !context.resolver_config.empty() &&
         !has_mount_at(m, "/etc/resolv.conf"))

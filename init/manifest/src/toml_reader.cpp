@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "berth/manifest/units.hpp"
+#include "toml_limits.hpp"
 
 namespace berth::manifest::detail {
 
@@ -41,6 +42,21 @@ std::string_view near_miss(std::string_view word, const std::vector<std::string_
 
 SourcePosition position_from(const toml::source_region& region) {
     return SourcePosition{region.begin.line, region.begin.column};
+}
+
+Result<toml::table> parse_toml(std::string_view text, const std::string& file) {
+    TRY(check_toml_limits(text, file));
+    ParseContext context{file};
+    try {
+        // Built with TOML_EXCEPTIONS=0: syntax errors come back as a value, never thrown.
+        toml::parse_result parsed = toml::parse(text, file);
+        if (!parsed)
+            return fail(context.located(position_from(parsed.error().source())) + ": invalid TOML: " +
+                        std::string(parsed.error().description()));
+        return std::move(parsed).table();
+    } catch (const std::exception& error) {  // allocation failures: the only throws left
+        return fail(file + ": cannot parse: " + error.what());
+    }
 }
 
 std::string ParseContext::located(SourcePosition at) const {
@@ -190,11 +206,14 @@ Result<std::optional<double>> TableReader::number(std::string_view key) const {
     return fail_at_value(key, "expected a number, got " + type_phrase(node->type()));
 }
 
-Result<std::optional<std::vector<std::string>>> TableReader::strings(std::string_view key) const {
+Result<std::optional<std::vector<std::string>>> TableReader::strings(std::string_view key, size_t max_count) const {
     const toml::node* node = TRY(typed(key, toml::node_type::array));
     if (!node) return std::optional<std::vector<std::string>>();
     std::vector<std::string> out;
     const toml::array& array = *node->as_array();
+    if (array.size() > max_count)
+        return fail_at_value(key, std::to_string(array.size()) + " entries, more than the " + std::to_string(max_count) +
+                                      " allowed");
     for (size_t i = 0; i < array.size(); ++i) {
         const toml::node& element = *array.get(i);
         std::string element_path = key_path(key) + "[" + std::to_string(i) + "]";
@@ -302,6 +321,9 @@ Result<std::optional<std::vector<TableReader>>> TableReader::table_array(std::st
     if (!node->is_array()) return fail_at_value(key, "expected an array of tables, got " + type_phrase(node->type()));
     std::vector<TableReader> out;
     const toml::array& array = *node->as_array();
+    if (array.size() > kMaxListLength)
+        return fail_at_key(key, std::to_string(array.size()) + " entries, more than the " +
+                                    std::to_string(kMaxListLength) + " allowed");
     for (size_t i = 0; i < array.size(); ++i) {
         const toml::node& element = *array.get(i);
         std::string element_path = key_path(key) + "[" + std::to_string(i) + "]";

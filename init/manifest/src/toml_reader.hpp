@@ -23,6 +23,14 @@ std::string_view near_miss(std::string_view word, const std::vector<std::string_
 
 SourcePosition position_from(const toml::source_region& region);
 
+// Lists in manifests are short (arguments, capabilities, devices); a cap keeps every check on them
+// cheap, whatever the text holds.
+inline constexpr size_t kMaxListLength = 1024;
+
+// The one call into toml++'s parser, for manifests and the host config: check_toml_limits first,
+// then toml++'s syntax errors, and anything it throws (std::bad_alloc), as located errors.
+Result<toml::table> parse_toml(std::string_view text, const std::string& file);
+
 // The keys valid in one section, for "'memory' belongs in [resources]".
 struct SectionKeys {
     std::string_view header;  // "[resources]"
@@ -67,7 +75,8 @@ public:
     Result<std::optional<bool>> boolean(std::string_view key) const;
     Result<std::optional<int64_t>> integer(std::string_view key, int64_t min, int64_t max) const;
     Result<std::optional<double>> number(std::string_view key) const;  // integer or float
-    Result<std::optional<std::vector<std::string>>> strings(std::string_view key) const;
+    // An array of at most max_count strings (longer lists are refused before any is read).
+    Result<std::optional<std::vector<std::string>>> strings(std::string_view key, size_t max_count = kMaxListLength) const;
     Result<std::optional<std::string>> string_or_id(std::string_view key) const;  // "nobody" or 65534
     Result<std::optional<Duration>> duration(std::string_view key) const;
     Result<std::optional<uint64_t>> size(std::string_view key) const;  // "64M" or bytes
@@ -76,7 +85,7 @@ public:
     Result<std::optional<std::map<std::string, std::string>>> string_table(std::string_view key, bool flatten,
                                                                              bool integers_as_text) const;
     Result<std::optional<TableReader>> table(std::string_view key) const;
-    // [[key]]: each element a table; nullopt when absent.
+    // [[key]]: each element a table, at most kMaxListLength of them; nullopt when absent.
     Result<std::optional<std::vector<TableReader>>> table_array(std::string_view key) const;
 
     template <typename Enum>

@@ -1,8 +1,8 @@
 #include "berth/manifest/users.hpp"
 
 #include <algorithm>
-#include <charconv>
 
+#include "berth/parse_integer.hpp"
 #include "berth/runtime/mounts.hpp"
 #include "small_file.hpp"
 
@@ -46,11 +46,7 @@ Result<std::string> read_optional(const std::string& path) {
 }  // namespace
 
 std::optional<uint32_t> parse_id(std::string_view text) {
-    uint32_t value = 0;
-    if (text.empty() || text.size() > 10) return std::nullopt;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
+    return parse_integer<uint32_t>(text);
 }
 
 std::vector<PasswdEntry> parse_passwd(std::string_view text) {

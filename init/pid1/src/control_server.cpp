@@ -26,15 +26,12 @@ void tell(int fd, const std::string& line) { (void)!::send(fd, line.data(), line
 Result<void> ControlServer::listen(const std::string& path, int admin_gid) {
     admin_gid_ = admin_gid;
     TRY(sys::mkdir_p(path.substr(0, path.rfind('/')), 0755));
-    struct sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return fail("control socket path '" + path + "' is too long");
-    std::memcpy(addr.sun_path, path.data(), path.size());
+    auto [addr, addr_length] = TRY_CTX(sys::unix_socket_address(path), "control socket");
     ::unlink(path.c_str());
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return fail_sys("control socket");
     listener_.reset(fd);
-    if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return fail_sys("bind '" + path + "'");
+    if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), addr_length) < 0) return fail_sys("bind '" + path + "'");
     ::chmod(path.c_str(), admin_gid >= 0 ? 0660 : 0600);
     if (admin_gid >= 0 && ::chown(path.c_str(), 0, static_cast<gid_t>(admin_gid)) < 0)
         return fail_sys("give '" + path + "' to group " + std::to_string(admin_gid));

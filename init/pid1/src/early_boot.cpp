@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "berth/log.hpp"
+#include "berth/parse_integer.hpp"
+#include "berth/paths.hpp"
 #include "berth/pid1/system_setup.hpp"
 #include "berth/sys.hpp"
 
@@ -167,11 +169,10 @@ Result<BootParameters> parse_boot_parameters(std::string_view cmdline) {
         else if (key == "berth.slot") params.slot = value;
         else if (key == "berth.state") params.state = value;
         else if (key == "berth.rootwait") {
-            char* end = nullptr;
-            long seconds = std::strtol(value.c_str(), &end, 10);
-            if (value.empty() || *end != '\0' || seconds < 1 || seconds > 3600)
+            auto seconds = parse_integer<int>(value, 1, 3600);
+            if (!seconds)
                 return fail("kernel command line: berth.rootwait='" + value + "' is not a number of seconds (1..3600)");
-            params.rootwait_seconds = static_cast<int>(seconds);
+            params.rootwait_seconds = *seconds;
         }
     }
     if (params.root.empty()) return fail("kernel command line has no root= (expected root=PARTLABEL=root-a)");
@@ -237,8 +238,8 @@ Result<void> run_early_boot() {
     // Userspace starts here: the boot-time figure ("all services ready") is measured from it.
     struct timespec started{};
     ::clock_gettime(CLOCK_BOOTTIME, &started);
-    TRY(sys::mkdir_p("/run/berth"));
-    TRY(sys::write_file("/run/berth/userspace-start",
+    TRY(sys::mkdir_p(paths::kRun));
+    TRY(sys::write_file(paths::kUserspaceStart,
                         std::to_string(started.tv_sec) + "." + std::to_string(started.tv_nsec / 1000000 + 1000).substr(1) + "\n"));
     auto cmdline = TRY(sys::read_file("/proc/cmdline"));
     auto params = TRY(parse_boot_parameters(cmdline));
@@ -248,7 +249,7 @@ Result<void> run_early_boot() {
         auto devices = scan_block_devices();
         return !find_block_device(params.root, devices).empty() && !find_block_device(params.state, devices).empty();
     };
-    TRY_CTX(load_listed_modules("/etc/berth/modules", partitions_found), "load the initramfs modules");
+    TRY_CTX(load_listed_modules(paths::kModules, partitions_found), "load the initramfs modules");
 
     auto root_device = TRY(wait_for_device(params.root, "root", params.rootwait_seconds));
     TRY(sys::mkdir_p(kNewRoot));
@@ -265,7 +266,7 @@ Result<void> run_early_boot() {
         TRY(sys::mount("tmpfs", kStateMount, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"));
     }
     // The slot we booted, for the machine role (updates write the other one).
-    TRY(sys::write_file("/run/berth/boot-slot", params.slot + "\n"));
+    TRY(sys::write_file(paths::kBootSlot, params.slot + "\n"));
     return switch_root(params.init);
 }
 

@@ -21,6 +21,7 @@
 #include <set>
 
 #include "berth/log.hpp"
+#include "berth/paths.hpp"
 #include "berth/pid1/service_config.hpp"
 #include "berth/supervisor/wall_time.hpp"
 #include "control_handler.hpp"
@@ -28,6 +29,7 @@
 #include "event_loop.hpp"
 #include "log_forwarder.hpp"
 #include "manifest_loading.hpp"
+#include "resident_code.hpp"
 #include "service_processes.hpp"
 
 namespace berth::pid1 {
@@ -125,7 +127,7 @@ struct InitSystem::Impl final : ControlBackend {
     void add_machine_status(nlohmann::json& payload) override {
         struct statvfs root{};
         if (::statvfs("/", &root) == 0) payload["root"] = {{"read_only", (root.f_flag & ST_RDONLY) != 0}};
-        if (auto slot = sys::read_file(options.run_dir + "/berth/boot-slot")) payload["boot_slot"] = slot->substr(0, slot->find('\n'));
+        if (auto slot = sys::read_file(paths::kBootSlot)) payload["boot_slot"] = slot->substr(0, slot->find('\n'));
         if (boot_ready_seconds) payload["boot_ready_seconds"] = *boot_ready_seconds;
         if (auto rss = resident_kib()) payload["init_resident_kib"] = *rss;
     }
@@ -353,11 +355,14 @@ struct InitSystem::Impl final : ControlBackend {
     }
 
     // About to sleep after a burst of work (starts, exits): hand the heap's free pages back to
-    // the kernel. PID 1 lives as long as the machine; its idle footprint is what counts.
+    // the kernel, and, once the boot has settled, the mappings of code run only in the burst
+    // (not during the boot: every service start would fault its code back in under the boot's
+    // clock). PID 1 lives as long as the machine; its idle footprint is what counts.
     void release_memory() {
         if (!processes->trim_due || processes->launching()) return;  // more is on its way: trim once the burst is over
         processes->trim_due = false;
         ::malloc_trim(0);
+        if (boot_settled) drop_idle_code();
     }
 
     // Once, when every service has come up (or given up) after boot: the boot-time figure, read
@@ -376,7 +381,7 @@ struct InitSystem::Impl final : ControlBackend {
         ::clock_gettime(CLOCK_BOOTTIME, &now);
         double at = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
         double userspace = at;
-        if (auto mark = sys::read_file(options.run_dir + "/berth/userspace-start"))
+        if (auto mark = sys::read_file(paths::kUserspaceStart))
             if (auto start = leading_number<double>(*mark)) userspace = at - *start;
         char figures[96];
         std::snprintf(figures, sizeof figures, " at %.3f s (userspace %.3f s)", at, userspace);
@@ -389,6 +394,7 @@ struct InitSystem::Impl final : ControlBackend {
             note("", supervisor::LogLevel::Warning, "boot: settled" + std::string(figures) + " with services not ready: " + names);
         }
         if (options.on_boot_settled) options.on_boot_settled();
+        processes->trim_due = true;  // the boot was the biggest burst of all
     }
 
     void dispatch(const ReadyEvent& ev) {

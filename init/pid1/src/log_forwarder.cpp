@@ -15,12 +15,9 @@ namespace berth::pid1 {
 bool LogForwarder::try_connect(supervisor::TimePoint now) {
     if (logd_ || now < next_attempt_ || !sys::exists(socket_path_)) return false;
     next_attempt_ = now + std::chrono::milliseconds(500);
-    struct sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (socket_path_.size() >= sizeof addr.sun_path) return false;
-    std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
-    sys::UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!sock || ::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return false;
+    auto connected = sys::connect_unix(socket_path_, SOCK_SEQPACKET | SOCK_NONBLOCK);
+    if (!connected) return false;
+    sys::UniqueFd sock = std::move(*connected);
     if (!loop_.watch(sock.get(), Source::Logd, EPOLLIN)) return false;  // EPOLLIN/HUP: logd went away
     logd_ = std::move(sock);
     return true;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "berth/log.hpp"
+#include "berth/paths.hpp"
 #include "berth/pid1/child_process.hpp"
 #include "berth/pid1/early_boot.hpp"
 #include "berth/pid1/host_setup.hpp"
@@ -55,17 +56,17 @@ Result<void> mount_efivarfs() {
 MachineChoices prepare_machine_state() {
     MachineChoices choices;
     attempt("enable cgroup controllers", enable_cgroup_controllers("/sys/fs/cgroup").transform([](auto&&) {}));
-    attempt("load modules", load_listed_modules("/etc/berth/modules"));
+    attempt("load modules", load_listed_modules(paths::kModules));
     // After the modules: a hardware RNG driver (virtio_rng) feeds the pool.
-    attempt("seed entropy", seed_entropy("/var/lib/berth/random-seed"));
+    attempt("seed entropy", seed_entropy(paths::kRandomSeed));
     // Bind-mount sources of the default services; they must exist before any service starts.
     for (const char* dir :
-         {"/var/lib/berth/services", "/var/lib/berth/volumes", "/var/log/berth", "/run/berth/logd", "/run/berth/syslog"})
+         {paths::kRuntimeServices, paths::kVolumes, paths::kLogs, paths::kLogdRun, paths::kSyslog})
         attempt(dir, sys::mkdir_p(dir));
-    attempt("/var/lib/berth/ssh", sys::mkdir_p("/var/lib/berth/ssh", 0700));
+    attempt(paths::kSsh, sys::mkdir_p(paths::kSsh, 0700));
     // The image's precompiled seccomp filters seed the runtime's cache (compiling one costs a
     // quarter of a second under emulation).
-    attempt("seed the seccomp cache", copy_directory_files("/usr/lib/berth/seccomp-cache", "/run/berth/.seccomp-cache"));
+    attempt("seed the seccomp cache", copy_directory_files(paths::kSeccompCacheSeed, paths::kSeccompCache));
 
     HostSetupPaths paths;
     // The ESP is a source of the host config, after fw_cfg: mounted now only if fw_cfg has none.
@@ -128,7 +129,7 @@ void prepare_host(InitOptions& options) {
         if (::reboot(RB_DISABLE_CAD) != 0) log::error(std::string("disable Ctrl-Alt-Del: ") + error_text(errno));
         auto choices = prepare_machine_state_in_child();
         options.hostname = choices.hostname.empty() ? (options.hostname.empty() ? "berth" : options.hostname) : choices.hostname;
-        if (options.spec_context.syslog_dir.empty()) options.spec_context.syslog_dir = "/run/berth/syslog";
+        if (options.spec_context.syslog_dir.empty()) options.spec_context.syslog_dir = paths::kSyslog;
         // After the image's services, before those added at run time (which may replace them).
         if (!choices.host_services_dir.empty())
             options.service_dirs.insert(options.service_dirs.begin() + 1, choices.host_services_dir);
@@ -142,7 +143,7 @@ void finish_machine_in_background(const InitOptions& options) {
     attempt("finish the machine's preparation in the background", run_at_idle_priority([] {
                 attempt("mount the ESP", mount_esp());
                 attempt("mount efivarfs", mount_efivarfs());
-                auto loaded = load_listed_modules("/etc/berth/modules.later");
+                auto loaded = load_listed_modules(paths::kModulesLater);
                 if (!loaded) log::error("load modules (/etc/berth/modules.later): " + loaded.error().describe());
                 // Normal grace periods from here on (expedited ones interrupt every CPU).
                 if (sys::exists(kRcuExpedited)) attempt("normal RCU grace periods", sys::write_existing(kRcuExpedited, "0"));

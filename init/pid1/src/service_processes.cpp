@@ -165,14 +165,11 @@ Result<void> ServiceProcesses::open_notify_socket(ServiceRuntime& s) {
     std::string dir = manifest::service_state_dir(s.manifest, context_);
     TRY(sys::mkdir_p(dir, 0755));
     std::string path = dir + "/notify.sock";
-    struct sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return fail("notify socket path '" + path + "' is too long");
-    std::memcpy(addr.sun_path, path.data(), path.size());
+    auto [addr, addr_length] = TRY_CTX(sys::unix_socket_address(path), "notify socket");
     ::unlink(path.c_str());
     sys::UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!sock) return fail_sys("notify socket");
-    if (::bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return fail_sys("bind '" + path + "'");
+    if (::bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), addr_length) < 0) return fail_sys("bind '" + path + "'");
     if (::chmod(path.c_str(), 0666) < 0) return fail_sys("chmod '" + path + "'");  // the service may run as any user
     s.notify = std::move(sock);
     watch_for(s, s.notify.get(), Source::Notify);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "berth/signals.hpp"
 #include "berth/supervisor/service_config.hpp"
 #include "berth/supervisor/wall_time.hpp"
 
@@ -39,15 +40,60 @@ tl::unexpected<Error> field_error(std::string_view field, std::string_view probl
 // The text dumped on the wire: service output may hold invalid UTF-8, which must not throw.
 std::string dump_line(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
 
+// The first byte (0-based) where brackets and braces outside strings nest deeper than
+// kMaxNestingDepth. Requests and responses are shallow; refusing depth before parsing keeps the
+// parser's stack, and the recursion in dumping and destroying the value, small for any line.
+std::optional<std::size_t> too_deep_at(std::string_view line) {
+    std::size_t depth = 0;
+    bool in_string = false, escaped = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxNestingDepth) return i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+// "[json.exception.out_of_range.406] number overflow parsing '1e999'" → the text after the tag.
+std::string_view json_error_text(const json::exception& error) {
+    std::string_view text = error.what();
+    if (auto tag_end = text.find("] "); text.starts_with("[json.exception.") && tag_end != std::string_view::npos)
+        text.remove_prefix(tag_end + 2);
+    return text;
+}
+
 Result<json> parse_json_line(std::string_view line, const char* what) {
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    // One line: its newline (and a CR before it) is not part of the size.
+    if (line.ends_with('\n')) line.remove_suffix(1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
     if (line.size() > kMaxLineBytes)
         return fail(std::string(what) + ": longer than " + std::to_string(kMaxLineBytes) + " bytes");
     if (line.find_first_not_of(" \t") == std::string_view::npos) return fail(std::string(what) + ": empty line");
+    if (auto at = too_deep_at(line))
+        return fail(std::string(what) + ": nested deeper than " + std::to_string(kMaxNestingDepth) + " levels at byte " +
+                    std::to_string(*at + 1));
+    // The one call that parses: every nlohmann exception becomes an error here.
     try {
         return json::parse(line);
     } catch (const json::parse_error& error) {
         return fail(std::string(what) + ": invalid JSON at byte " + std::to_string(error.byte));
+    } catch (const json::exception& error) {
+        // A number beyond a double (1e999) is out_of_range.406, without a position: find its text.
+        std::string text(json_error_text(error));
+        std::string where;
+        if (auto open = text.find('\''), close = text.rfind('\''); open != std::string::npos && close > open)
+            if (auto at = line.find(std::string_view(text).substr(open + 1, close - open - 1)); at != std::string_view::npos)
+                where = " at byte " + std::to_string(at + 1);
+        return fail(std::string(what) + ": invalid JSON" + where + ": " + text);
     }
 }
 
@@ -171,6 +217,7 @@ Result<Request> parse_request(std::string_view line) {
             if (!signal->is_string() || signal->get<std::string>().empty())
                 return field_error("signal", "expected a signal name or number as a string (\"KILL\", \"9\")");
             kill.signal = signal->get<std::string>();
+            if (auto known = parse_signal(kill.signal); !known) return field_error("signal", known.error().message);
         }
         return kill;
     }

@@ -15,12 +15,6 @@ const char* readiness_kind_name(ReadinessKind kind) {
     return "?";
 }
 
-bool is_valid_service_name(std::string_view name) {
-    auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    if (name.empty() || name.size() > 63 || !lower_or_digit(name.front())) return false;
-    return std::all_of(name.begin(), name.end(), [&](char c) { return lower_or_digit(c) || c == '-'; });
-}
-
 Result<void> validate_service_config(const ServiceConfig& config) {
     if (!is_valid_service_name(config.name))
         return fail("service name '" + config.name + "': expected [a-z0-9][a-z0-9-]*, at most 63 characters");

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <csignal>
-#include <functional>
 #include <map>
+#include <set>
+
+#include "berth/dependency_cycles.hpp"
 
 namespace berth::supervisor {
 
@@ -18,9 +20,11 @@ void log(Actions& out, const std::string& name, LogLevel level, std::string text
 }
 
 // A requirement is also a dependency; callers may list it in either vector or both.
+// Sorted, not searched per name: the lists come from clients.
 void merge_requirements(ServiceConfig& config) {
+    std::set<std::string> listed(config.dependencies.begin(), config.dependencies.end());
     for (const auto& required : config.requirements)
-        if (!contains(config.dependencies, required)) config.dependencies.push_back(required);
+        if (listed.insert(required).second) config.dependencies.push_back(required);
 }
 
 // The service has (or is about to have) a process.
@@ -71,33 +75,16 @@ Result<void> Supervisor::check_dependencies(const std::vector<const ServiceConfi
             if (!index.count(required))
                 return fail("service " + quoted(config->name) + " requires unknown service " + quoted(required));
 
-    // Depth-first search; a dependency on a service still on the path closes a cycle.
-    enum class Mark { New, OnPath, Done };
-    std::vector<Mark> marks(configs.size(), Mark::New);
-    std::vector<size_t> path;
-    std::function<std::optional<std::string>(size_t)> visit = [&](size_t i) -> std::optional<std::string> {
-        marks[i] = Mark::OnPath;
-        path.push_back(i);
-        for (const auto& dependency : configs[i]->dependencies) {
-            auto found = index.find(dependency);
-            if (found == index.end()) continue;  // an `after` on an absent service orders nothing
-            const size_t j = found->second;
-            if (marks[j] == Mark::OnPath) {
-                std::string cycle;
-                for (auto at = std::find(path.begin(), path.end(), j); at != path.end(); ++at)
-                    cycle += configs[*at]->name + " -> ";
-                return cycle + configs[j]->name;
-            }
-            if (marks[j] == Mark::New)
-                if (auto cycle = visit(j)) return cycle;
-        }
-        path.pop_back();
-        marks[i] = Mark::Done;
-        return std::nullopt;
-    };
-    for (size_t i = 0; i < configs.size(); ++i)
-        if (marks[i] == Mark::New)
-            if (auto cycle = visit(i)) return fail("dependency cycle: " + *cycle);
+    // The graph of what starts after what; an `after` on an absent service orders nothing.
+    DependencyGraph graph;
+    for (const auto* config : configs) {
+        auto& edges = graph[config->name];
+        for (const auto& dependency : config->dependencies)
+            if (index.count(dependency)) edges.push_back(dependency);
+        std::sort(edges.begin(), edges.end());
+        edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+    }
+    if (auto cycles = find_cycles(graph); !cycles.empty()) return fail(describe(cycles.front()));
     return {};
 }
 

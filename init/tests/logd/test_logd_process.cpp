@@ -21,13 +21,6 @@ using berth::logd::test::TempDir;
 
 namespace {
 
-sockaddr_un address_of(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-    return address;
-}
-
 class LogdProcess {
 public:
     LogdProcess(const TempDir& dir, std::vector<std::string> extra_args) {
@@ -81,10 +74,9 @@ private:
 };
 
 berth::sys::UniqueFd connect_ingest(const std::string& path) {
-    berth::sys::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    auto address = address_of(path);
-    REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    return fd;
+    auto fd = berth::sys::connect_unix(path, SOCK_SEQPACKET);
+    REQUIRE(fd);
+    return std::move(*fd);
 }
 
 void send_message(int fd, const std::string& message) {
@@ -111,10 +103,11 @@ TEST_CASE("logd: READY=1, ingest and syslog records to files, SIGTERM exits 0") 
     send_message(ingest.get(), record("db", "2026-11-24T06:17:22.5Z", "stdout", "ready"));
 
     berth::sys::UniqueFd syslog_fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    auto syslog_address = address_of(dir / "run/log");
+    auto syslog_address = berth::sys::unix_socket_address(dir / "run/log");
+    REQUIRE(syslog_address);
     std::string datagram = "<11>Nov 24 06:17:20 myapp[42]: disk almost full";
     REQUIRE(::sendto(syslog_fd.get(), datagram.data(), datagram.size(), 0,
-                     reinterpret_cast<sockaddr*>(&syslog_address), sizeof syslog_address) ==
+                     reinterpret_cast<sockaddr*>(&syslog_address->first), syslog_address->second) ==
             static_cast<ssize_t>(datagram.size()));
 
     CHECK(logd.terminate() == 0);

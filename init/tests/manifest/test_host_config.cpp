@@ -62,6 +62,12 @@ TEST_CASE("host config errors name the place, the key and the problem", "[unit][
     CHECK(parse_error("[network]\ndns = [\"1.2.3\"]\n") == "host.toml:2:7: network.dns: '1.2.3' is not an IP address");
     CHECK(parse_error("[[network.static]]\ninterface = \"eth0\"\naddress = \"10.0.0.5\"\n") ==
           "host.toml:3:11: network.static[0].address: '10.0.0.5' is not an address with a prefix length (192.168.1.10/24)");
+    for (std::string prefix : {"33", "99999999999", "99999999999999999999999999999", "-1", "+8", ""}) {
+        CHECK(parse_error("[[network.static]]\ninterface = \"eth0\"\naddress = \"10.0.0.5/" + prefix + "\"\n") ==
+              "host.toml:3:11: network.static[0].address: '10.0.0.5/" + prefix +
+                  "' is not an address with a prefix length (192.168.1.10/24)");
+    }
+    CHECK(parse_ok("[[network.static]]\ninterface = \"eth0\"\naddress = \"fd00::1/128\"\n").static_addresses.size() == 1);
     CHECK(parse_error("[[network.static]]\naddress = \"10.0.0.5/8\"\n") ==
           "host.toml:1:1: network.static[0]: 'interface' is required (e.g. interface = \"eth0\")");
     CHECK(parse_error("[[network.static]]\ninterface = \"eth0\"\naddress = \"10.0.0.5/8\"\n"

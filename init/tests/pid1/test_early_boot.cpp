@@ -32,6 +32,13 @@ TEST_CASE("a command line without root= or with a bad rootwait is refused", "[un
     auto bad = parse_boot_parameters("root=PARTLABEL=root-a berth.rootwait=soon");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().describe() == "kernel command line: berth.rootwait='soon' is not a number of seconds (1..3600)");
+    // Numbers that do not fit (strtol clamped them) or carry trailing text.
+    for (std::string value : {"99999999999", "99999999999999999999999999999", "-1", "0", "3601", "5s", "0x10"}) {
+        auto out_of_range = parse_boot_parameters("root=PARTLABEL=root-a berth.rootwait=" + value);
+        REQUIRE_FALSE(out_of_range);
+        CHECK(out_of_range.error().describe() ==
+              "kernel command line: berth.rootwait='" + value + "' is not a number of seconds (1..3600)");
+    }
 }
 
 TEST_CASE("partitions are found by GPT label or device name", "[unit][early-boot]") {

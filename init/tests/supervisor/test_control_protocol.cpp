@@ -123,6 +123,66 @@ TEST_CASE("malformed requests are refused with a message naming the field", "[pr
     CHECK(error_of(std::string(kMaxLineBytes + 1, ' ')) == "request: longer than 1048576 bytes");
 }
 
+TEST_CASE("numbers JSON cannot hold are refused, not thrown", "[protocol]") {
+    CHECK(error_of(R"({"cmd":1e999})") == "request: invalid JSON at byte 8: number overflow parsing '1e999'");
+    CHECK(error_of(R"({"cmd":"logs","service":"a","lines":-1e999})") ==
+          "request: invalid JSON at byte 37: number overflow parsing '-1e999'");
+    CHECK(error_of(R"({"cmd":"logs","service":"a","since":1e308})") ==
+          "request.since: '1e+308' is not an RFC 3339 time or unix seconds");
+    CHECK(error_of(R"({"cmd":"logs","service":"a","lines":99999999999999999999999})") ==
+          "request.lines: expected a positive integer");
+    CHECK(parsed_as<LogsRequest>(R"({"cmd":"logs","service":"a","lines":18446744073709551615})").lines ==
+          std::size_t{18446744073709551615u});
+}
+
+TEST_CASE("the kill signal is checked against the signal table", "[protocol]") {
+    CHECK(parsed_as<KillRequest>(R"({"cmd":"kill","service":"a","signal":"SEGV"})").signal == "SEGV");
+    CHECK(parsed_as<KillRequest>(R"({"cmd":"kill","service":"a","signal":"RTMIN+2"})").signal == "RTMIN+2");
+    CHECK(error_of(R"({"cmd":"kill","service":"a","signal":"99999999999"})") ==
+          "request.signal: invalid signal number 99999999999 (expected 1-64)");
+    CHECK(error_of(R"({"cmd":"kill","service":"a","signal":"RTMIN+99999999999"})") ==
+          "request.signal: invalid signal 'RTMIN+99999999999': outside the real-time signals RTMIN..RTMAX (34-64)");
+    CHECK(error_of(R"({"cmd":"kill","service":"a","signal":"NOPE"})") == "request.signal: unknown signal 'NOPE'");
+}
+
+namespace {
+
+// An add request of exactly `bytes` bytes (without the newline).
+std::string add_request_of_size(std::size_t bytes) {
+    const std::string head = R"({"cmd":"add","name":"web","manifest":")", tail = R"("})";
+    return head + std::string(bytes - head.size() - tail.size(), 'x') + tail;
+}
+
+std::string nested(std::size_t depth, char open, char close) {
+    return std::string(depth, open) + std::string(depth, close);
+}
+
+}  // namespace
+
+TEST_CASE("a line of up to 1 MiB is accepted, the newline not counted", "[protocol]") {
+    CHECK(parsed_as<AddRequest>(add_request_of_size(kMaxLineBytes)).manifest.size() > 1000000);
+    CHECK(parsed_as<AddRequest>(add_request_of_size(kMaxLineBytes) + "\n").name == "web");
+    CHECK(parsed_as<AddRequest>(add_request_of_size(kMaxLineBytes) + "\r\n").name == "web");
+    CHECK(error_of(add_request_of_size(kMaxLineBytes + 1)) == "request: longer than 1048576 bytes");
+    CHECK(error_of(add_request_of_size(kMaxLineBytes + 1) + "\n") == "request: longer than 1048576 bytes");
+    CHECK(error_of(add_request_of_size(kMaxLineBytes) + "\n\n") == "request: longer than 1048576 bytes");
+}
+
+TEST_CASE("nesting deeper than 64 levels is refused before parsing", "[protocol]") {
+    CHECK(error_of(R"({"cmd":"status","x":)" + nested(63, '[', ']') + "}") ==
+          "request.x: unknown field for cmd 'status'");
+    CHECK(error_of(R"({"cmd":"status","x":)" + nested(64, '[', ']') + "}") ==
+          "request: nested deeper than 64 levels at byte 84");
+    CHECK(error_of(nested(10000, '[', ']')) == "request: nested deeper than 64 levels at byte 65");
+    CHECK(error_of(std::string(300000, '[')) == "request: nested deeper than 64 levels at byte 65");
+    std::string objects;
+    for (int i = 0; i < 10000; ++i) objects += R"({"a":)";
+    CHECK(error_of(objects) == "request: nested deeper than 64 levels at byte 321");
+    // Brackets inside strings are text.
+    CHECK(error_of(R"({"cmd":"kill","service":"a","signal":")" + std::string(100, '[') + R"(\"{"})") ==
+          "request.signal: unknown signal '" + std::string(100, '[') + "\"{'");
+}
+
 TEST_CASE("request_line writes what parse_request reads", "[protocol]") {
     const std::vector<Request> requests = {
         StatusRequest{},

@@ -238,8 +238,31 @@ TEST_CASE("signal names and numbers", "[unit][cli]") {
     CHECK(*parse_signal("sigusr1") == 10);
     CHECK(*parse_signal("9") == 9);
     CHECK(*parse_signal("RTMIN+2") == SIGRTMIN + 2);
+    CHECK(*parse_signal("SIGRTMAX-1") == SIGRTMAX - 1);
+    CHECK(*parse_signal("rtmin") == SIGRTMIN);
+    CHECK(*parse_signal("SEGV") == SIGSEGV);
+    CHECK(*parse_signal("32") == 32);
+    CHECK(*parse_signal("64") == 64);
     CHECK(parse_signal("NOPE").error().describe() == "unknown signal 'NOPE'");
-    CHECK(parse_signal("0").error().describe() == "invalid signal number 0");
+    CHECK(parse_signal("12abc").error().describe() == "unknown signal '12abc'");
+    CHECK(parse_signal("").error().describe() == "unknown signal ''");
+}
+
+TEST_CASE("signal numbers out of range are refused, naming the value", "[unit][cli]") {
+    auto error_of = [](const std::string& text) {
+        auto signal = parse_signal(text);
+        return signal ? "(parsed " + std::to_string(*signal) + ")" : signal.error().describe();
+    };
+    CHECK(error_of("0") == "invalid signal number 0 (expected 1-64)");
+    CHECK(error_of("-1") == "invalid signal number -1 (expected 1-64)");
+    CHECK(error_of("65") == "invalid signal number 65 (expected 1-64)");
+    CHECK(error_of("2147483648") == "invalid signal number 2147483648 (expected 1-64)");
+    CHECK(error_of("99999999999") == "invalid signal number 99999999999 (expected 1-64)");
+    const std::string thirty(30, '9');
+    CHECK(error_of(thirty) == "invalid signal number " + thirty + " (expected 1-64)");
+    CHECK(error_of("RTMIN+99999999999") == "invalid signal 'RTMIN+99999999999': outside the real-time signals RTMIN..RTMAX (34-64)");
+    CHECK(error_of("SIGRTMAX+1") == "invalid signal 'SIGRTMAX+1': outside the real-time signals RTMIN..RTMAX (34-64)");
+    CHECK(error_of("RTMIN-1") == "invalid signal 'RTMIN-1': outside the real-time signals RTMIN..RTMAX (34-64)");
 }
 
 TEST_CASE("container ids are validated", "[unit][state]") {

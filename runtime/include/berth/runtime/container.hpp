@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "berth/result.hpp"
+#include "berth/paths.hpp"
+#include "berth/signals.hpp"
 #include "berth/runtime/spec.hpp"
 #include "berth/runtime/state.hpp"
 #include "berth/sys.hpp"
@@ -18,7 +20,7 @@
 namespace berth::runtime {
 
 struct Runtime {
-    StateStore store{"/run/berth"};
+    StateStore store{paths::kRun};
 };
 
 struct CreateOptions {
@@ -133,7 +135,7 @@ Result<bool> try_remove_cgroup(const std::string& cgroup_path);
 Result<pid_t> exec_in_process(const ContainerSpec& spec, pid_t pid, const std::string& cgroup_path,
                               const Process& process, const std::array<int, 3>& stdio);
 
-// "KILL", "SIGKILL", "9" → 9
-Result<int> parse_signal(const std::string& name);
+// "KILL", "SIGKILL", "9" → 9: the one signal table (berth/signals.hpp), as runtime::parse_signal.
+using ::berth::parse_signal;
 
 }  // namespace berth::runtime

@@ -5,12 +5,13 @@
 #include <vector>
 
 #include "berth/logd/rotating_log.hpp"
+#include "berth/paths.hpp"
 #include "berth/result.hpp"
 
 namespace berth::logd {
 
 struct Options {
-    std::string dir = "/var/log/berth";
+    std::string dir = paths::kLogs;
     std::string ingest_socket = "/run/logd/ingest.sock";
     std::string syslog_socket = "/run/logd/log";  // "" disables
     std::string kmsg_path = "/dev/kmsg";          // "" disables

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "berth/result.hpp"
+#include "berth/paths.hpp"
 #include "berth/runtime/spec.hpp"
+#include "berth/service_name.hpp"
 
 namespace berth::manifest {
 
@@ -120,8 +122,8 @@ struct ServiceManifest {
     std::map<std::string, SourcePosition> positions;
 };
 
-// [a-z0-9][a-z0-9-]*, at most 63 characters.
-bool is_valid_service_name(std::string_view name);
+// [a-z0-9][a-z0-9-]*, at most 63 characters: the one rule, shared with the supervisor.
+using ::berth::is_valid_service_name;
 
 // Parses one manifest. The service is named after the file's stem; a `name` key must
 // match it. Never throws; every error reads "file:line:column: key: what is wrong".
@@ -133,9 +135,9 @@ Result<ServiceManifest> load_manifest(const std::string& file_path);
 std::string position_of(const ServiceManifest& manifest, const std::string& key);
 
 struct SpecContext {
-    std::string images_root = "/usr/lib/berth/images";  // image "sshd" → <images_root>/sshd
-    std::string volumes_root = "/var/lib/berth/volumes";
-    std::string state_dir = "/run/berth/services";       // <state_dir>/<service>/: notify socket
+    std::string images_root = paths::kImages;  // image "sshd" → <images_root>/sshd
+    std::string volumes_root = paths::kVolumes;
+    std::string state_dir = paths::kServiceState;     // <state_dir>/<service>/: notify socket
     std::string resolver_config = "/etc/resolv.conf";    // bound into network = "host" services
     std::string syslog_dir;  // logd's syslog socket directory ("log" in it) → /dev/log; "" = none
 };
@@ -146,7 +148,7 @@ std::string image_root(const ServiceManifest& manifest, const SpecContext& conte
 std::string volume_path(const std::string& name, const SpecContext& context);
 // Host directory bound at /run/berth in services with ready.notify: <state_dir>/<service>.
 std::string service_state_dir(const ServiceManifest& manifest, const SpecContext& context);
-inline constexpr const char* kNotifySocketInContainer = "/run/berth/notify.sock";
+inline constexpr const char* kNotifySocketInContainer = paths::kContainerNotifySocket;
 
 // The plan berth-init hands to the runtime: default_spec() plus everything in the manifest.
 // Reads the image's /etc/passwd and /etc/group, stats devices and reads a seccomp profile;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "berth/manifest/host_config.hpp"
+#include "berth/paths.hpp"
 #include "berth/result.hpp"
 
 namespace berth::pid1 {
@@ -16,10 +17,10 @@ struct HostSetupPaths {
     // Read in this order; the first that exists wins and is saved for later boots.
     std::vector<std::string> sources = {"/sys/firmware/qemu_fw_cfg/by_name/opt/berth/config/raw",
                                         "/efi/berth/config.toml"};
-    std::string saved = "/var/lib/berth/host-config.toml";
-    std::string services_dir = "/run/berth/config-services";  // extra manifests, rewritten each boot
-    std::string ssh_dir = "/var/lib/berth/ssh";               // authorized_keys, host keys
-    std::string net_dir = "/run/berth/net";                   // static, dns, ntp-servers, resolv.conf
+    std::string saved = paths::kHostConfig;
+    std::string services_dir = paths::kConfigServices;  // extra manifests, rewritten each boot
+    std::string ssh_dir = paths::kSsh;          // authorized_keys, host keys
+    std::string net_dir = paths::kNet;          // static, dns, ntp-servers, resolv.conf
 };
 
 struct HostSetupResult {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/manifest/manifest.hpp"
+#include "berth/paths.hpp"
 #include "berth/pid1/child_process.hpp"
 #include "berth/result.hpp"
 
@@ -16,17 +17,17 @@ namespace berth::pid1 {
 
 struct InitOptions {
     bool machine = true;  // the machine's PID 1 (mounts, reboot(2)); false: PID 1 of a test namespace
-    std::vector<std::string> service_dirs = {"/etc/berth/services", "/var/lib/berth/services"};
-    std::string runtime_services_dir = "/var/lib/berth/services";  // where `berthctl add` writes
+    std::vector<std::string> service_dirs = {paths::kServices, paths::kRuntimeServices};
+    std::string runtime_services_dir = paths::kRuntimeServices;  // where `berthctl add` writes
     manifest::SpecContext spec_context;
     std::string run_dir = "/run";
-    std::string control_socket = "/run/berth/control.sock";
+    std::string control_socket = paths::kControlSocket;
     std::string hostname;        // empty: keep the current one
     int admin_gid = -1;          // besides root, members of this group may use the control socket
     size_t log_ring_bytes = 64 * 1024;
     // logd's ingest socket (SOCK_SEQPACKET, one JSON record per message). Records wait in the
     // per-service rings until logd listens, then go out in order: nothing from boot is lost.
-    std::string logd_socket = "/run/berth/logd/ingest.sock";
+    std::string logd_socket = paths::kLogdSocket;
     // Called once, when every service has come up (or given up) after boot: work that no boot
     // service waits for, kept from competing with their start (the modules of "#@later").
     std::function<void()> on_boot_settled;

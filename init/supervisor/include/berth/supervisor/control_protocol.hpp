@@ -12,14 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include "berth/result.hpp"
+#include "berth/paths.hpp"
 #include "berth/supervisor/clock.hpp"
 #include "berth/supervisor/log_ring.hpp"
 #include "berth/supervisor/service_state.hpp"
 
 namespace berth::supervisor::control {
 
-inline constexpr const char* kSocketPath = "/run/berth/control.sock";
-inline constexpr std::size_t kMaxLineBytes = 1024 * 1024;  // an inline manifest must fit
+inline constexpr const char* kSocketPath = paths::kControlSocket;
+inline constexpr std::size_t kMaxLineBytes = 1024 * 1024;  // an inline manifest must fit; the newline not counted
+inline constexpr std::size_t kMaxNestingDepth = 64;         // brackets and braces; requests are flat
 
 // ---- requests ----
 

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "berth/signals.hpp"
+
 namespace berth::supervisor {
 
 struct ExitStatus {
@@ -24,7 +26,7 @@ struct ExitStatus {
     bool operator==(const ExitStatus&) const = default;
 };
 
-// "SIGTERM" for the usual signals, else the number ("42").
-std::string signal_name(int signal);
+// "SIGTERM" for the usual signals, else the number ("42"): the one signal table's names.
+using ::berth::signal_name;
 
 }  // namespace berth::supervisor

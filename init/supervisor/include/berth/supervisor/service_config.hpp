@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/result.hpp"
+#include "berth/service_name.hpp"
 #include "berth/supervisor/backoff.hpp"
 #include "berth/supervisor/clock.hpp"
 
@@ -47,9 +48,8 @@ struct ServiceConfig {
     std::vector<std::string> requirements;  // requires: if one of these fails, so does this service
 };
 
-// [a-z0-9][a-z0-9-]*, at most 63 characters: the manifest rule (the name is also a container id
-// and a hostname).
-bool is_valid_service_name(std::string_view name);
+// [a-z0-9][a-z0-9-]*, at most 63 characters: the one rule, shared with the manifests.
+using ::berth::is_valid_service_name;
 
 // Field-level checks of one config (not cross-service ones); errors name the service and field.
 Result<void> validate_service_config(const ServiceConfig& config);
