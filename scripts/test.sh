@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds the release (static) tree and the
-# bootable image, the debug (ASan/UBSan) tree, fuzzes the manifest and host-config parsers for a minute, and runs
-# every test: unit, priv (root, namespaces, berth-init as PID 1), podman, qemu (the image booted
-# under QEMU and checked through SSH and the serial console).
+# bootable image, the debug (ASan/UBSan) tree, fuzzes the manifest and host-config parsers and the
+# control request handler for 90 s in all, and runs every test: unit, priv (root, namespaces,
+# berth-init as PID 1), podman, qemu (the image booted under QEMU and checked through SSH and the
+# serial console).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

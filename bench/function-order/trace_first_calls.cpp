@@ -11,6 +11,12 @@
 // alike, since what they run is PROGRAM's resident code too; forked processes (containers, the
 // manifest helper) get the original bytes back and are let go. SIGUSR1 writes OUT (the names of
 // the functions called so far, in order) and SIGTERM writes it and ends the trace.
+//
+// SIGUSR2 starts the steady state: every breakpoint is set again, and the functions called from
+// then on are listed first in OUT, in the order of their first call since, followed by the rest.
+// PID 1 drops the mappings of its code once the boot has settled (pid1/src/resident_code.hpp):
+// what it maps again is what it runs while idle and answering, and that is then packed together.
+// OUT.steady gets that part alone.
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -40,11 +46,13 @@ struct Function {
     unsigned long address = 0;
     std::string name;  // all names at this address, one per line (C1/C2 constructors and other aliases)
     unsigned char original = 0;
-    long first_call = 0;  // 0: not called yet
+    long first_call = 0;   // 0: not called yet
+    long steady_call = 0;  // its first call in the steady state; 0: none
 };
 
 volatile sig_atomic_t dump_requested = 0;
 volatile sig_atomic_t stop_requested = 0;
+volatile sig_atomic_t rearm_requested = 0;
 
 std::vector<Function> read_symbols(const char* path) {
     std::ifstream in(path);
@@ -87,13 +95,22 @@ void write_order(const std::vector<Function>& functions, const std::string& path
     std::vector<const Function*> called;
     for (const auto& f : functions)
         if (f.first_call) called.push_back(&f);
-    std::sort(called.begin(), called.end(), [](auto* a, auto* b) { return a->first_call < b->first_call; });
-    std::string temporary = path + ".tmp";
-    std::ofstream out(temporary, std::ios::trunc);
-    for (auto* f : called) out << f->name << '\n';
-    out.close();
-    if (!out || std::rename(temporary.c_str(), path.c_str()) != 0)
-        std::cerr << "trace_first_calls: cannot write " << path << ": " << std::strerror(errno) << '\n';
+    // Steady-state functions first (in their order), then the others in first-call order.
+    std::sort(called.begin(), called.end(), [](auto* a, auto* b) {
+        if ((a->steady_call != 0) != (b->steady_call != 0)) return a->steady_call != 0;
+        return a->steady_call ? a->steady_call < b->steady_call : a->first_call < b->first_call;
+    });
+    // OUT, and OUT.steady with the steady-state part alone (to merge several traces' lists).
+    for (bool steady_only : {true, false}) {
+        std::string target = steady_only ? path + ".steady" : path;
+        std::string temporary = target + ".tmp";
+        std::ofstream out(temporary, std::ios::trunc);
+        for (auto* f : called)
+            if (!steady_only || f->steady_call) out << f->name << '\n';
+        out.close();
+        if (!out || std::rename(temporary.c_str(), target.c_str()) != 0)
+            std::cerr << "trace_first_calls: cannot write " << target << ": " << std::strerror(errno) << '\n';
+    }
 }
 
 }  // namespace
@@ -111,8 +128,11 @@ int main(int argc, char** argv) {
     std::string out_path = argv[2];
 
     struct sigaction on_signal = {};
-    on_signal.sa_handler = [](int signal) { (signal == SIGUSR1 ? dump_requested : stop_requested) = 1; };
+    on_signal.sa_handler = [](int signal) {
+        (signal == SIGUSR1 ? dump_requested : signal == SIGUSR2 ? rearm_requested : stop_requested) = 1;
+    };
     ::sigaction(SIGUSR1, &on_signal, nullptr);
+    ::sigaction(SIGUSR2, &on_signal, nullptr);
     ::sigaction(SIGTERM, &on_signal, nullptr);
 
     if (::unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
@@ -147,8 +167,14 @@ int main(int argc, char** argv) {
     }
     ::ptrace(PTRACE_CONT, traced, nullptr, nullptr);
 
-    long calls = 0;
+    long calls = 0, steady_calls = 0;
+    bool steady = false;
     for (;;) {
+        if (rearm_requested) {
+            rearm_requested = 0;
+            steady = true;
+            for (const auto& f : functions) write_byte(memory, f.address, 0xCC);
+        }
         if (dump_requested) {
             dump_requested = 0;
             write_order(functions, out_path);
@@ -188,6 +214,7 @@ int main(int argc, char** argv) {
             if (Function* f = find(functions, registers.rip - 1)) {
                 write_byte(memory, f->address, f->original);
                 if (!f->first_call) f->first_call = ++calls;
+                if (steady && !f->steady_call) f->steady_call = ++steady_calls;
                 registers.rip -= 1;
                 ::ptrace(PTRACE_SETREGS, pid, nullptr, &registers);
                 ::ptrace(PTRACE_CONT, pid, nullptr, nullptr);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates init/cli/pid1-functions.order: the functions berth-init runs as PID 1, in the order
-# of their first call. The release build links berth-init and the image's multi-call binary with
+# Regenerates init/cli/pid1-functions.order: the functions berth-init runs as PID 1, those it runs
+# once the boot has settled (idle, answering berthctl) first, then the others in the order of their
+# first call. The release build links berth-init and the image's multi-call binary with
 # this list (lld --symbol-ordering-file), so that PID 1's code sits together and its resident
 # memory is the code it runs. A stale list only costs memory (functions it misses land among the
 # cold code): run this after changes to what PID 1 runs, and compare with bench/init_bench.sh and
@@ -55,7 +56,10 @@ trace() {  # SERVICES_DIR IMAGES READY LOG_SERVICE OUT [SOCKET]
         sleep 0.1
     done
     ((ready)) || { echo "berth-init did not get $3 services ready under the tracer:" >&2; cat "$log" >&2; kill "$tracer"; exit 1; }
-    sleep 3  # idle: probes, the loop's timer, the heap trim
+    sleep 3  # idle: probes, the loop's timer, the heap trim, and the boot's code unmapped
+    # The steady state: what PID 1 runs from now on is listed first (it is what stays mapped).
+    kill -USR2 "$tracer"
+    sleep 2
     for request in status services "logs $4"; do
         # shellcheck disable=SC2086
         "$CTL" --socket "$socket" $request >/dev/null
@@ -66,9 +70,11 @@ trace() {  # SERVICES_DIR IMAGES READY LOG_SERVICE OUT [SOCKET]
     for _ in $(seq 1 50); do [[ -s $5 ]] && break; sleep 0.1; done
     [[ -s $5 ]] || { echo "the tracer wrote no order" >&2; exit 1; }
     cp "$5" "$5.idle"
+    cp "$5.steady" "$5.steady.idle"
     "$CTL" --socket "$socket" poweroff >/dev/null
     wait "$tracer" || true
     mv "$5.idle" "$5"
+    mv "$5.steady.idle" "$5.steady"
 }
 
 IMG=$TMP/images/bb
@@ -93,6 +99,8 @@ unshare --mount --net --propagation private bash -euo pipefail -c '
     trace "$TREE/etc/berth/services" "$TREE/usr/lib/berth/images" 2 logd "$TMP/order-image" /run/berth/control.sock
 '
 
-awk '!seen[$0]++' "$TMP/order-bench" "$TMP/order-image" > "$OUT"
+# Both workloads' steady states first, then the rest of each.
+awk '!seen[$0]++' "$TMP/order-bench.steady" "$TMP/order-image.steady" "$TMP/order-bench" "$TMP/order-image" > "$OUT"
 echo "$OUT: $(wc -l < "$OUT") names ($(wc -l < "$TMP/order-bench") from the benchmark's services," \
-     "$(($(wc -l < "$OUT") - $(wc -l < "$TMP/order-bench"))) more from the image's)"
+     "$(($(wc -l < "$OUT") - $(wc -l < "$TMP/order-bench"))) more from the image's;" \
+     "$(awk '!seen[$0]++' "$TMP/order-bench.steady" "$TMP/order-image.steady" | wc -l) run once the boot has settled)"

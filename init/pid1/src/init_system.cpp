@@ -42,7 +42,7 @@ namespace control = supervisor::control;
 // A number at the start of a line of /proc or /run (VmRSS, the userspace start mark).
 template <typename T>
 std::optional<T> leading_number(std::string_view text) {
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
     T value{};
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc()) return std::nullopt;

@@ -48,6 +48,10 @@ TEST_CASE("berth-init starts services in order, supervises and shuts down", "[pr
         CHECK(position(log, "db: ready") < position(log, "web: starting"));
         auto broken = host.service_status("broken");
         CHECK(broken["state"] == "invalid");
+        // berth-init reads its own resident memory from /proc/self/status ("VmRSS:\t 1440 kB").
+        auto status = nlohmann::json::parse(host.ctl({"--json", "status"}).out);
+        CHECK(status["init_resident_kib"].is_number_integer());
+        CHECK(status["init_resident_kib"].get<long>() > 256);
         CHECK(broken["last_error"].get<std::string>().find("broken.toml:3:1: container.comand: unknown key; did you mean 'command'?") !=
               std::string::npos);
         // A container that fails while setting itself up: the reason comes from its init.
