@@ -113,9 +113,10 @@ void ControlServer::client_ready(int fd, uint32_t events) {
     auto it = clients_.find(fd);
     if (it == clients_.end()) return;
     Client& c = it->second;
-    if (events & (EPOLLHUP | EPOLLERR)) return drop(fd);  // gone both ways: nobody to answer
     c.last_active = Clock::now();
+    // What it sent is carried out even if it has already closed (`echo poweroff | nc -U`).
     if (events & EPOLLIN) read_input(c);
+    if (events & (EPOLLHUP | EPOLLERR)) return drop(fd);  // gone both ways: nobody to answer
     flush(fd);
 }
 

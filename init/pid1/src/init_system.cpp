@@ -345,6 +345,8 @@ struct InitSystem::Impl final : ControlBackend {
             }
             if (!boot_settled) note_boot_settled();
         }
+        for (auto& job : adds)  // a check still at work is not waited for
+            if (job.check) job.check->kill_and_reap();
         processes->finish_removals();
         return power == PowerAction::None ? PowerAction::Poweroff : power;
     }
