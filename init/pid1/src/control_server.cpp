@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "berth/log.hpp"
+
 namespace berth::pid1 {
 namespace {
 
@@ -33,8 +35,9 @@ Result<void> ControlServer::listen(const std::string& path, int admin_gid) {
     listener_.reset(fd);
     if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), addr_length) < 0) return fail_sys("bind '" + path + "'");
     ::chmod(path.c_str(), admin_gid >= 0 ? 0660 : 0600);
+    // Without the group, root still gets in: a warning, not a control socket less.
     if (admin_gid >= 0 && ::chown(path.c_str(), 0, static_cast<gid_t>(admin_gid)) < 0)
-        return fail_sys("give '" + path + "' to group " + std::to_string(admin_gid));
+        log::warning("control socket: give '" + path + "' to group " + std::to_string(admin_gid) + ": " + error_text(errno));
     if (::listen(fd, 64) < 0) return fail_sys("listen on '" + path + "'");
     spare_fd_ = open_spare();
     return loop_.watch(fd, Source::Control);

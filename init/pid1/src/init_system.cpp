@@ -70,11 +70,6 @@ struct AddJob {
 };
 constexpr size_t kMaxQueuedAdds = 16;
 
-// An added service whose name is still taken by a removed one on its way out: it takes the
-// name once the old one is gone.
-struct PendingReplacement {
-    manifest::ServiceManifest manifest;
-};
 
 }  // namespace
 
@@ -95,7 +90,9 @@ struct InitSystem::Impl final : ControlBackend {
     std::optional<double> boot_ready_seconds;   // CLOCK_BOOTTIME when every service was first ready
     std::deque<AddJob> adds;
     std::set<std::string> removing;             // removed on request, process not gone yet
-    std::map<std::string, PendingReplacement> replacements;
+    // Added services whose name is still taken by a removed one on its way out: each takes the
+    // name once the old one is gone.
+    std::map<std::string, manifest::ServiceManifest> replacements;
     // Actions are performed in order; those that performing one yields go to the end of the queue.
     std::vector<supervisor::Action> pending_actions;
     bool performing = false;
@@ -195,7 +192,7 @@ struct InitSystem::Impl final : ControlBackend {
         forwarder.forget(a.name);
         removing.erase(a.name);
         if (auto replacement = replacements.find(a.name); replacement != replacements.end()) {
-            manifest::ServiceManifest m = std::move(replacement->second.manifest);
+            manifest::ServiceManifest m = std::move(replacement->second);
             replacements.erase(replacement);
             if (auto added = install(std::move(m)); !added)
                 note(a.name, supervisor::LogLevel::Error, "not added after all: " + added.error().describe());
@@ -267,7 +264,7 @@ struct InitSystem::Impl final : ControlBackend {
         if (!saved) return control::error_response("saving the manifest: " + saved.error().describe() + "; not added");
         if (replacing) {
             std::string name = m.name;  // the right side of `=` runs first, and moves m.name away
-            replacements[name] = PendingReplacement{std::move(m)};
+            replacements[name] = std::move(m);
         } else if (auto added = install(std::move(m)); !added) {
             ::unlink(temporary.c_str());
             return control::error_response(added.error().describe());
