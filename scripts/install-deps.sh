@@ -7,6 +7,8 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libtomlplusplus-dev catch2 libseccomp-dev libcap-dev nlohmann-json3-dev libexpected-dev
+  # update bundles: Ed25519 signatures and SHA-256 (linked statically)
+  libsodium-dev
   # the release link of berth-init: PID 1's functions placed together (lld --symbol-ordering-file)
   lld
   # tests and demo: busybox rootfs, real clients and reference runtimes

@@ -17,6 +17,7 @@
 #include "berth/supervisor/services_table.hpp"
 #include "berth/supervisor/wall_time.hpp"
 #include "berth/sys.hpp"
+#include "berthctl_update.hpp"
 
 namespace {
 // Output through stdio: <iostream> would add its static initialisation (the locale) to every
@@ -44,7 +45,10 @@ int usage(int code) {
                  "                          validate manifests offline; with --images also resolve\n"
                  "                          each against its image (users, groups, devices);\n"
                  "                          --seccomp-cache DIR also compiles their seccomp filters\n"
-                 "  reboot | poweroff\n");
+                 "  reboot | poweroff\n"
+                 "  update verify [--key FILE.pub]... FILE|-\n"
+                 "                          check a bundle's signature and every part, offline\n"
+                 "                          (default keys: the image's /usr/lib/berth/update-keys)\n");
     return code;
 }
 
@@ -89,6 +93,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
         return args[1];
     };
     control::Request request;
+    if (cmd == "update") return update_command(socket_path, args);
     if (cmd == "check") {
         std::vector<std::string> dirs;
         std::optional<berth::manifest::SpecContext> images;

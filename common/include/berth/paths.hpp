@@ -14,6 +14,8 @@ inline constexpr const char* kModulesLater = "/etc/berth/modules.later";      //
 inline constexpr const char* kLib = "/usr/lib/berth";
 inline constexpr const char* kImages = "/usr/lib/berth/images";               // image "sshd" → kImages/sshd
 inline constexpr const char* kSeccompCacheSeed = "/usr/lib/berth/seccomp-cache";  // filters compiled at build time
+inline constexpr const char* kUpdateKeys = "/usr/lib/berth/update-keys";      // *.pub: the keys update bundles must be signed with
+inline constexpr const char* kCompatible = "/usr/lib/berth/compatible";       // the image family a bundle must name
 
 // /var/lib/berth: state kept across boots (the state partition).
 inline constexpr const char* kVarLib = "/var/lib/berth";
