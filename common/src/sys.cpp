@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -80,6 +81,41 @@ Result<void> write_file(const std::string& path, std::string_view content, int f
     auto fd = TRY(open(path, O_WRONLY | O_CREAT | O_TRUNC | flags, mode));
     TRY_CTX(write_all(fd.get(), content), "write '" + path + "'");
     return {};
+}
+
+Result<void> fsync(int fd, const std::string& what) {
+    if (::fsync(fd) != 0) return fail_sys("fsync " + what);
+    return {};
+}
+
+Result<void> fsync_directory(const std::string& path) {
+    auto fd = TRY(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    return fsync(fd.get(), path);
+}
+
+Result<void> rename(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail_sys("rename '" + from + "' to '" + to + "'");
+    return {};
+}
+
+// <linux/fs.h> would clash with <sys/mount.h> (glibc 2.36); this is its definition.
+#ifndef BLKGETSIZE64
+#define BLKGETSIZE64 _IOR(0x12, 114, size_t)
+#endif
+
+Result<uint64_t> device_size(int fd, const std::string& what) {
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) return fail_sys("stat " + what);
+    if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+    uint64_t bytes = 0;
+    if (::ioctl(fd, BLKGETSIZE64, &bytes) != 0) return fail_sys("size of " + what);
+    return bytes;
+}
+
+Result<FreeSpace> free_space(const std::string& path) {
+    struct statvfs st{};
+    if (::statvfs(path.c_str(), &st) != 0) return fail_sys("statvfs " + path);
+    return FreeSpace{static_cast<uint64_t>(st.f_bavail) * st.f_frsize, st.f_bsize};
 }
 
 Result<void> write_existing(const std::string& path, std::string_view content) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -49,6 +50,17 @@ Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
 Result<void> unlink(const std::string& path);
 Result<void> rmdir(const std::string& path);
 bool exists(const std::string& path);
+// Durability: fsync an open file, or a directory (its entries: after a create, rename or unlink).
+Result<void> fsync(int fd, const std::string& what);
+Result<void> fsync_directory(const std::string& path);
+Result<void> rename(const std::string& from, const std::string& to);
+// The size of a block device (BLKGETSIZE64), or of a regular file (tests stand in files for disks).
+Result<uint64_t> device_size(int fd, const std::string& what);
+// Bytes an unprivileged writer may still use on the filesystem holding `path`, and its block size.
+struct FreeSpace {
+    uint64_t bytes = 0, block_size = 0;
+};
+Result<FreeSpace> free_space(const std::string& path);
 
 Result<void> mount(const std::string& source, const std::string& target, const std::string& fstype,
                    unsigned long flags, const std::string& data);
