@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,8 @@ void usage() {
     std::fprintf(stderr,
                  "usage: berth-init [--test] [--services DIR]... [--runtime-services DIR] [--images DIR]\n"
                  "                  [--volumes DIR] [--state DIR] [--control-socket PATH] [--hostname NAME]\n"
-                 "                  [--logd-socket PATH] [--syslog-dir DIR] [--admin-gid GID]\n");
+                 "                  [--logd-socket PATH] [--syslog-dir DIR] [--admin-gid GID]\n"
+                 "                  [--update-command \"PROGRAM ARGS...\"]\n");
 }
 
 }  // namespace
@@ -53,6 +55,12 @@ int berth_init_main(int argc, char** argv) {
         else if (arg == "--logd-socket") options.logd_socket = value();
         else if (arg == "--syslog-dir") options.spec_context.syslog_dir = value();
         else if (arg == "--hostname") options.hostname = value();
+        else if (arg == "--update-command") {
+            // The program and its first arguments, separated by spaces (tests: a layout of files).
+            options.update_command.clear();
+            std::istringstream words{std::string(value())};
+            for (std::string word; words >> word;) options.update_command.push_back(word);
+        }
         else if (arg == "--admin-gid") {
             std::string text = value();
             auto gid = berth::parse_integer<int>(text, 0, INT32_MAX);

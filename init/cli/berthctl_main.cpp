@@ -31,6 +31,24 @@ void print(std::string_view text, std::string_view end = "") {
 namespace control = berth::supervisor::control;
 using berth::Result;
 
+// Reads one response line (keeping what follows it in `buffer`).
+Result<std::string> read_response_line(int fd, std::string& buffer) {
+    for (;;) {
+        if (auto nl = buffer.find('\n'); nl != std::string::npos) {
+            std::string line = buffer.substr(0, nl);
+            buffer.erase(0, nl + 1);
+            return line;
+        }
+        char buf[65536];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return berth::fail_sys("read from berth-init");
+        if (n == 0) return berth::fail("berth-init closed the connection");
+        buffer.append(buf, static_cast<size_t>(n));
+    }
+}
+
+
 namespace {
 
 int usage(int code) {
@@ -48,25 +66,12 @@ int usage(int code) {
                  "  reboot | poweroff\n"
                  "  update verify [--key FILE.pub]... FILE|-\n"
                  "                          check a bundle's signature and every part, offline\n"
-                 "                          (default keys: the image's /usr/lib/berth/update-keys)\n");
+                 "                          (default keys: the image's /usr/lib/berth/update-keys)\n"
+                 "  update apply [--allow-downgrade] [--force] [--stream] [--reboot] FILE|-\n"
+                 "                          install a bundle in the slot not booted (- : standard input)\n"
+                 "  update status           both slots, boot counts, the last update's outcome\n"
+                 "  update rollback         the other slot boots next (if it is good)\n");
     return code;
-}
-
-// Reads one response line (keeping what follows it in `buffer`).
-Result<std::string> read_line(int fd, std::string& buffer) {
-    for (;;) {
-        if (auto nl = buffer.find('\n'); nl != std::string::npos) {
-            std::string line = buffer.substr(0, nl);
-            buffer.erase(0, nl + 1);
-            return line;
-        }
-        char buf[65536];
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return berth::fail_sys("read from berth-init");
-        if (n == 0) return berth::fail("berth-init closed the connection");
-        buffer.append(buf, static_cast<size_t>(n));
-    }
 }
 
 void print_record(const nlohmann::json& r) {
@@ -93,7 +98,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
         return args[1];
     };
     control::Request request;
-    if (cmd == "update") return update_command(socket_path, args);
+    if (cmd == "update") return update_command(socket_path, args, as_json);
     if (cmd == "check") {
         std::vector<std::string> dirs;
         std::optional<berth::manifest::SpecContext> images;
@@ -181,7 +186,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
     auto sock = TRY_CTX(berth::sys::connect_unix(socket_path, SOCK_STREAM), "berth-init");
     TRY(berth::sys::write_all(sock.get(), control::request_line(request)));
     std::string buffer;
-    auto payload = TRY(control::parse_response(TRY(read_line(sock.get(), buffer))));
+    auto payload = TRY(control::parse_response(TRY(read_response_line(sock.get(), buffer))));
     if (as_json && !payload.is_null()) {
         print(payload.dump(), "\n");
     } else if (cmd == "services") {
@@ -193,7 +198,7 @@ Result<int> run(const std::string& socket_path, const std::vector<std::string>& 
         if (std::get<control::LogsRequest>(request).follow) {
             std::fflush(stdout);
             for (;;) {
-                auto record = TRY(control::parse_response(TRY(read_line(sock.get(), buffer))));
+                auto record = TRY(control::parse_response(TRY(read_response_line(sock.get(), buffer))));
                 print_record(record);
                 std::fflush(stdout);
             }

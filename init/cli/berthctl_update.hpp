@@ -6,5 +6,8 @@
 
 #include "berth/result.hpp"
 
+// Reads one response line from berth-init (keeping what follows it in `buffer`).
+berth::Result<std::string> read_response_line(int fd, std::string& buffer);
+
 // args[0] is "update". Returns the exit code.
-berth::Result<int> update_command(const std::string& socket_path, const std::vector<std::string>& args);
+berth::Result<int> update_command(const std::string& socket_path, const std::vector<std::string>& args, bool as_json);

@@ -71,6 +71,7 @@ public:
         return {};
     }
     Result<void> begin_add(const supervisor::control::AddRequest&, uint64_t) override { return {}; }
+    Result<void> begin_update(const supervisor::control::UpdateRequest&, uint64_t) override { return {}; }
     void forget_added_manifest(const std::string&) override {}
     void request_power(PowerAction action) override { power_ = action; }
     void note(const std::string&, supervisor::LogLevel, const std::string&) override {}

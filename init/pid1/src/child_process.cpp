@@ -70,6 +70,30 @@ Result<ChildTask> start_in_child(const std::function<std::string()>& produce) {
     return ChildTask(pid, std::move(read_end));
 }
 
+Result<ChildTask> start_program(const std::vector<std::string>& argv, int input) {
+    if (argv.empty()) return fail("no program to run");
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) return fail_sys("pipe");
+    sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
+    if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) < 0) return fail_sys("make the pipe non-blocking");
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) return fail_sys("fork");
+    if (pid == 0) {
+        // PID 1 blocks the signals it reads through signalfd: the program gets the defaults back.
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (::dup2(input >= 0 ? input : null, STDIN_FILENO) < 0 || ::dup2(write_end.get(), STDOUT_FILENO) < 0) ::_exit(126);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return ChildTask(pid, std::move(read_end));
+}
+
 Result<std::string> run_in_child(const std::function<std::string()>& produce) {
     return TRY(start_in_child(produce)).answer();
 }

@@ -74,6 +74,11 @@ ControlReply ControlHandler::handle(std::string_view line, uint64_t client, supe
             } else if constexpr (std::is_same_v<T, control::RebootRequest>) {
                 backend_.request_power(PowerAction::Reboot);
                 return reply(control::ok_response());
+            } else if constexpr (std::is_same_v<T, control::UpdateRequest>) {
+                // An update job in a child process; its progress and answer come later.
+                if (auto begun = backend_.begin_update(req, client); !begun)
+                    return reply(control::error_response("update " + req.action + ": " + begun.error().describe()));
+                return ControlReply{"", true, std::nullopt};
             } else {
                 static_assert(std::is_same_v<T, control::PoweroffRequest>);
                 backend_.request_power(PowerAction::Poweroff);

@@ -37,6 +37,9 @@ public:
     virtual Result<void> send_signal(const std::string& service, int pid, int signal) = 0;
     // `add` takes a child process's time: the answer for `client` comes later (ControlServer::answer).
     virtual Result<void> begin_add(const supervisor::control::AddRequest& request, uint64_t client) = 0;
+    // `update` runs as a job in a child process: its progress and answer reach `client` later
+    // (ControlServer::progress, answer). One job at a time.
+    virtual Result<void> begin_update(const supervisor::control::UpdateRequest& request, uint64_t client) = 0;
     // A service removed on request: its manifest in the runtime directory goes too.
     virtual void forget_added_manifest(const std::string& service) = 0;
     virtual void request_power(PowerAction action) = 0;

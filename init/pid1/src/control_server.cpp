@@ -123,10 +123,35 @@ void ControlServer::client_ready(int fd, uint32_t events) {
     flush(fd);
 }
 
+namespace {
+
+// recvmsg with room for one file descriptor: more in one message are closed by the kernel
+// (MSG_CTRUNC), and a later one replaces the earlier (which is closed).
+ssize_t receive(int socket, sys::UniqueFd& received, char* buf, size_t size) {
+    iovec iov{buf, size};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0) return n;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(sizeof(int))) continue;
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        received.reset(fd);
+    }
+    return n;
+}
+
+}  // namespace
+
 void ControlServer::read_input(Client& c) {
     char buf[65536];
     while (!c.deferred && !c.input_closed && !c.close_after_write && c.out.size() < kPauseOutput) {
-        ssize_t n = ::read(c.fd.get(), buf, sizeof buf);
+        ssize_t n = receive(c.fd.get(), c.received_fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             if (errno != EAGAIN) c.close_after_write = true;
@@ -195,14 +220,31 @@ void ControlServer::flush(int fd) {
     if (!loop_.modify(fd, Source::Client, events)) drop(fd);
 }
 
+ControlServer::Client* ControlServer::find(uint64_t client) {
+    for (auto& [fd, c] : clients_)
+        if (c.id == client) return &c;
+    return nullptr;
+}
+
 void ControlServer::answer(uint64_t client, const std::string& line) {
-    for (auto& [fd, c] : clients_) {
-        if (c.id != client) continue;
-        c.out += line;
-        c.deferred = false;
-        answer_lines(c);
-        return flush(fd);
-    }
+    Client* c = find(client);
+    if (!c) return;
+    c->out += line;
+    c->deferred = false;
+    answer_lines(*c);
+    flush(c->fd.get());
+}
+
+void ControlServer::progress(uint64_t client, const std::string& line) {
+    Client* c = find(client);
+    if (!c) return;
+    c->out += line;
+    flush(c->fd.get());
+}
+
+sys::UniqueFd ControlServer::take_received_fd(uint64_t client) {
+    Client* c = find(client);
+    return c ? std::move(c->received_fd) : sys::UniqueFd();
 }
 
 void ControlServer::push_logs(const std::string& service, const supervisor::LogRing& ring) {

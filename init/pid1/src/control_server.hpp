@@ -36,8 +36,13 @@ public:
     Result<void> listen(const std::string& path, int admin_gid);
     void listener_ready();
     void client_ready(int fd, uint32_t events);
-    // The answer to `client`'s deferred request (add); dropped if the client is gone.
+    // The answer to `client`'s deferred request (add, update); dropped if the client is gone.
     void answer(uint64_t client, const std::string& line);
+    // A line on the way to that answer (an update's progress); the request stays deferred.
+    void progress(uint64_t client, const std::string& line);
+    // The file descriptor `client` sent with its request (SCM_RIGHTS), if any; one is kept per
+    // client, the latest, and closed with it.
+    sys::UniqueFd take_received_fd(uint64_t client);
     // New records in a ring: to every follower of that service.
     void push_logs(const std::string& service, const supervisor::LogRing& ring);
     // The service was removed: its next instance's ring counts from the start again.
@@ -52,11 +57,13 @@ private:
         bool deferred = false;         // an answer is on its way (add)
         bool input_closed = false;     // read returned 0: answer what came, then close
         bool close_after_write = false;
+        sys::UniqueFd received_fd;     // sent with a request (update apply: the bundle)
         std::optional<std::string> follow_service;
         uint64_t follow_seq = 0;
         supervisor::TimePoint last_active{};
     };
 
+    Client* find(uint64_t client);
     void accept_one(int fd);
     bool make_room();
     void read_input(Client& c);

@@ -29,6 +29,7 @@
 #include "event_loop.hpp"
 #include "log_forwarder.hpp"
 #include "manifest_loading.hpp"
+#include "update_job.hpp"
 #include "resident_code.hpp"
 #include "service_processes.hpp"
 
@@ -89,6 +90,7 @@ struct InitSystem::Impl final : ControlBackend {
     bool boot_settled = false;                  // the "boot: all services ready" line is written once
     std::optional<double> boot_ready_seconds;   // CLOCK_BOOTTIME when every service was first ready
     std::deque<AddJob> adds;
+    std::optional<UpdateJob> update_job;        // `berthctl update`: one at a time
     std::set<std::string> removing;             // removed on request, process not gone yet
     // Added services whose name is still taken by a removed one on its way out: each takes the
     // name once the old one is gone.
@@ -156,6 +158,51 @@ struct InitSystem::Impl final : ControlBackend {
         adds.push_back(std::move(job));
         if (adds.size() == 1) start_next_add();
         return {};
+    }
+
+    Result<void> begin_update(const control::UpdateRequest& request, uint64_t client) override {
+        if (super->shutting_down()) return fail("shutting down");
+        if (update_job)
+            return fail("another update job is at work (" + update_job->request().action + ", pid " + std::to_string(update_job->pid()) + ")");
+        sys::UniqueFd bundle = server.take_received_fd(client);
+        if (request.action == "apply" && !bundle)
+            return fail("no bundle came with the request (berthctl sends its file or standard input along with it)");
+        auto job = TRY(UpdateJob::start(options.update_command, request, client, std::move(bundle)));
+        if (auto watched = loop.watch(job.output_fd(), Source::UpdateJob); !watched) {
+            job.kill();
+            return fail(watched.error());
+        }
+        update_job.emplace(std::move(job));
+        note("", supervisor::LogLevel::Info, "update " + request.action + ": job started (pid " + std::to_string(update_job->pid()) + ")");
+        return {};
+    }
+
+    void update_job_readable() {
+        if (!update_job) return;
+        uint64_t client = update_job->client();
+        int fd = update_job->output_fd();
+        if (auto read = update_job->read([&](const std::string& line) { server.progress(client, line); }); !read) {
+            loop.unwatch(fd);
+            update_job->kill();
+            server.answer(client, control::error_response("update: reading the job's answer: " + read.error().describe()));
+            update_job.reset();
+            return;
+        }
+        finish_update_if_done();  // the pipe closes itself at its end; the reaper may come first or last
+    }
+
+    void finish_update_if_done() {
+        if (!update_job || !update_job->finished()) return;
+        auto [line, ok] = update_job->answer();
+        control::UpdateRequest request = update_job->request();
+        server.answer(update_job->client(), line);
+        update_job.reset();
+        note("", ok ? supervisor::LogLevel::Info : supervisor::LogLevel::Warning,
+             "update " + request.action + (ok ? ": done" : ": failed: " + line.substr(0, 300)));
+        if (ok && request.action == "apply" && request.reboot) {
+            note("", supervisor::LogLevel::Info, "update applied: rebooting, as asked");
+            begin_shutdown(PowerAction::Reboot);
+        }
     }
 
     void forget_added_manifest(const std::string& service) override {
@@ -303,6 +350,11 @@ struct InitSystem::Impl final : ControlBackend {
                 adds.front().check->reaped();  // its answer is read from the pipe, whatever the order
                 continue;
             }
+            if (update_job && update_job->pid() == pid) {
+                update_job->reaped(status);
+                finish_update_if_done();
+                continue;
+            }
             processes->reaped(pid, status);  // else an orphan re-parented to us: reaping it was the whole job
         }
     }
@@ -344,6 +396,11 @@ struct InitSystem::Impl final : ControlBackend {
         }
         for (auto& job : adds)  // a check still at work is not waited for
             if (job.check) job.check->kill_and_reap();
+        if (update_job) {
+            note("", supervisor::LogLevel::Warning, "update " + update_job->request().action + " cut short by the shutdown");
+            if (update_job->output_fd() >= 0) loop.unwatch(update_job->output_fd());
+            update_job->kill();
+        }
         processes->finish_removals();
         return power == PowerAction::None ? PowerAction::Poweroff : power;
     }
@@ -406,6 +463,7 @@ struct InitSystem::Impl final : ControlBackend {
             case Source::Client: return server.client_ready(ev.fd, ev.events);
             case Source::ReadyFile: return processes->ready_files_changed();
             case Source::ManifestCheck: return add_check_readable();
+            case Source::UpdateJob: return update_job_readable();
             case Source::ServiceOut:
             case Source::ServiceErr:
             case Source::Notify:

@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kCommandList = "status, services, logs, start, stop, restart, add, remove, kill, reboot, poweroff";
+constexpr const char* kCommandList = "status, services, logs, start, stop, restart, add, remove, kill, reboot, poweroff, update";
 
 // Fields each command accepts besides "cmd".
 const std::map<std::string, std::vector<std::string>, std::less<>>& command_fields() {
@@ -29,6 +29,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& command_fiel
         {"kill", {"service", "signal"}},
         {"reboot", {}},
         {"poweroff", {}},
+        {"update", {"action", "allow_downgrade", "force", "stream", "reboot"}},
     };
     return fields;
 }
@@ -183,7 +184,31 @@ struct ToJson {
     json operator()(const KillRequest& r) const { return {{"cmd", "kill"}, {"service", r.service}, {"signal", r.signal}}; }
     json operator()(const RebootRequest&) const { return {{"cmd", "reboot"}}; }
     json operator()(const PoweroffRequest&) const { return {{"cmd", "poweroff"}}; }
+    json operator()(const UpdateRequest& r) const {
+        json j = {{"cmd", "update"}, {"action", r.action}};
+        for (const auto& [name, set] : {std::pair{"allow_downgrade", r.allow_downgrade}, {"force", r.force}, {"stream", r.stream}, {"reboot", r.reboot}})
+            if (set) j[name] = true;
+        return j;
+    }
 };
+
+Result<Request> parse_update(const json& request) {
+    UpdateRequest update;
+    auto action = request.find("action");
+    if (action == request.end() || !action->is_string()) return field_error("action", "expected \"apply\", \"status\" or \"rollback\"");
+    update.action = action->get<std::string>();
+    if (update.action != "apply" && update.action != "status" && update.action != "rollback")
+        return field_error("action", "'" + update.action.substr(0, 40) + "' is not apply, status or rollback");
+    for (auto [name, flag] : {std::pair{"allow_downgrade", &update.allow_downgrade}, {"force", &update.force},
+                              {"stream", &update.stream}, {"reboot", &update.reboot}}) {
+        auto it = request.find(name);
+        if (it == request.end()) continue;
+        if (!it->is_boolean()) return field_error(name, "expected true or false");
+        if (update.action != "apply") return field_error(name, "only for action \"apply\"");
+        *flag = it->get<bool>();
+    }
+    return update;
+}
 
 }  // namespace
 
@@ -222,6 +247,7 @@ Result<Request> parse_request(std::string_view line) {
         return kill;
     }
     if (cmd == "reboot") return RebootRequest{};
+    if (cmd == "update") return parse_update(request);
     return PoweroffRequest{};
 }
 

@@ -59,10 +59,15 @@ void InitHost::start(const InitLimits& limits) {
             struct rlimit r{limits.address_space, limits.address_space};
             setrlimit(RLIMIT_AS, &r);
         }
-        execl("/usr/bin/unshare", "unshare", "--pid", "--mount", "--fork", BERTH_INIT_BINARY, "--test", "--services",
-              (dir_ + "/services").c_str(), "--images", (dir_ + "/images").c_str(), "--volumes", (dir_ + "/volumes").c_str(),
-              "--state", (dir_ + "/state").c_str(), "--control-socket", socket().c_str(), "--logd-socket",
-              (dir_ + "/run/logd/ingest.sock").c_str(), nullptr);
+        std::vector<std::string> args{"unshare", "--pid", "--mount", "--fork", BERTH_INIT_BINARY, "--test", "--services",
+                                      dir_ + "/services", "--images", dir_ + "/images", "--volumes", dir_ + "/volumes",
+                                      "--state", dir_ + "/state", "--control-socket", socket(), "--logd-socket",
+                                      dir_ + "/run/logd/ingest.sock"};
+        args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv("/usr/bin/unshare", argv.data());
         _exit(127);
     }
     close(stdin_pipe[0]);
@@ -112,10 +117,12 @@ bool InitHost::wait_exit(int timeout_ms) {
     return false;
 }
 
-Output InitHost::ctl(const std::vector<std::string>& args) const {
+Output InitHost::ctl(const std::vector<std::string>& args) const { return ctl_with_input(args, ""); }
+
+Output InitHost::ctl_with_input(const std::vector<std::string>& args, const std::string& input) const {
     std::vector<std::string> argv{BERTHCTL_BINARY, "--socket", socket()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv);
+    return run_command(argv, input);
 }
 
 json InitHost::services() const {

@@ -27,6 +27,8 @@ public:
     InitHost& operator=(const InitHost&) = delete;
 
     void service(const std::string& name, const std::string& toml);
+    // More berth-init flags for the next start().
+    void extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
     void start(const InitLimits& limits = InitLimits());
     // Kills berth-init (and so its whole pid namespace) and waits for it.
     void kill_init();
@@ -40,6 +42,7 @@ public:
     bool wait_exit(int timeout_ms);
 
     Output ctl(const std::vector<std::string>& args) const;
+    Output ctl_with_input(const std::vector<std::string>& args, const std::string& input) const;
     // The services table as JSON, straight from the control socket.
     nlohmann::json services() const;
     nlohmann::json service_status(const std::string& name) const;
@@ -54,7 +57,8 @@ private:
     std::string dir_;
     pid_t unshare_pid_ = 0;
     int exit_status_ = -1;
-    int stdin_writer_ = -1;  // berth-init's stdin is a pipe nobody writes to, like an idle console
+    int stdin_writer_ = -1;
+    std::vector<std::string> extra_args_;  // berth-init's stdin is a pipe nobody writes to, like an idle console
 };
 
 // Root and unshare(1): what berth-init as PID 1 of a namespace needs.

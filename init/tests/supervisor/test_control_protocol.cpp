@@ -77,11 +77,11 @@ TEST_CASE("malformed requests are refused with a message naming the field", "[pr
     CHECK(error_of("{\"cmd\":") == "request: invalid JSON at byte 8");
     CHECK(error_of("[1,2]") == "request: expected a JSON object");
     CHECK(error_of("{}") ==
-          "request.cmd: missing (one of: status, services, logs, start, stop, restart, add, remove, kill, reboot, poweroff)");
+          "request.cmd: missing (one of: status, services, logs, start, stop, restart, add, remove, kill, reboot, poweroff, update)");
     CHECK(error_of(R"({"cmd":7})") == "request.cmd: expected a string");
     CHECK(error_of(R"({"cmd":"halt"})") ==
           "request.cmd: unknown command 'halt' (one of: status, services, logs, start, stop, restart, add, remove, kill, "
-          "reboot, poweroff)");
+          "reboot, poweroff, update)");
     CHECK(error_of(R"({"cmd":"kill","service":"a","signal":9})") ==
           "request.signal: expected a signal name or number as a string (\"KILL\", \"9\")");
     CHECK(error_of(R"({"cmd":"status","verbose":true})") == "request.verbose: unknown field for cmd 'status'");
@@ -121,6 +121,12 @@ TEST_CASE("malformed requests are refused with a message naming the field", "[pr
           "request.manifest: expected a non-empty string (TOML text)");
 
     CHECK(error_of(std::string(kMaxLineBytes + 1, ' ')) == "request: longer than 1048576 bytes");
+
+    CHECK(error_of(R"({"cmd":"update"})") == "request.action: expected \"apply\", \"status\" or \"rollback\"");
+    CHECK(error_of(R"({"cmd":"update","action":"install"})") == "request.action: 'install' is not apply, status or rollback");
+    CHECK(error_of(R"({"cmd":"update","action":"apply","force":1})") == "request.force: expected true or false");
+    CHECK(error_of(R"({"cmd":"update","action":"status","reboot":true})") == "request.reboot: only for action \"apply\"");
+    CHECK(error_of(R"({"cmd":"update","action":"apply","file":"/x"})") == "request.file: unknown field for cmd 'update'");
 }
 
 TEST_CASE("numbers JSON cannot hold are refused, not thrown", "[protocol]") {
@@ -198,6 +204,9 @@ TEST_CASE("request_line writes what parse_request reads", "[protocol]") {
         KillRequest{"e", "9"},
         RebootRequest{},
         PoweroffRequest{},
+        UpdateRequest{"status"},
+        UpdateRequest{"apply", true, true, true, true},
+        UpdateRequest{"apply", false, true, false, false},
     };
     for (const auto& request : requests) {
         const std::string line = request_line(request);

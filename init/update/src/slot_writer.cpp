@@ -201,19 +201,29 @@ std::string entry_text(const BundleManifest& m, std::string_view slot) {
            "options    " + m.cmdline_for(slot) + "\n";
 }
 
+std::optional<EntryName> parse_entry_name(std::string_view file) {
+    if (!file.starts_with("berth-") || !file.ends_with(".conf")) return std::nullopt;
+    std::string_view rest = file.substr(6, file.size() - 6 - 5);
+    EntryName name;
+    auto plus = rest.find('+');
+    name.slot = std::string(rest.substr(0, plus));
+    if (name.slot != "a" && name.slot != "b") return std::nullopt;
+    if (plus == std::string_view::npos) return name;
+    std::string_view counter = rest.substr(plus + 1);
+    auto dash = counter.find('-');
+    name.tries_left = parse_integer<int>(counter.substr(0, dash), 0, 1000);
+    if (!name.tries_left) return std::nullopt;
+    if (dash != std::string_view::npos) {
+        name.tries_done = parse_integer<int>(counter.substr(dash + 1), 0, 1000);
+        if (!name.tries_done) return std::nullopt;
+    }
+    return name;
+}
+
 bool is_slot_entry(std::string_view file, std::string_view slot) {
-    std::string base = "berth-" + std::string(slot);
-    if (file.rfind(base, 0) != 0) return false;
-    std::string_view rest = file.substr(base.size());
-    if (rest.ends_with(kIncompleteSuffix)) rest.remove_suffix(kIncompleteSuffix.size());
-    if (!rest.ends_with(".conf")) return false;
-    rest.remove_suffix(5);
-    if (rest.empty()) return true;
-    if (rest[0] != '+') return false;
-    rest.remove_prefix(1);
-    auto dash = rest.find('-');
-    bool left_ok = parse_integer<unsigned>(rest.substr(0, dash)).has_value();
-    return left_ok && (dash == std::string_view::npos || parse_integer<unsigned>(rest.substr(dash + 1)).has_value());
+    if (file.ends_with(kIncompleteSuffix)) file.remove_suffix(kIncompleteSuffix.size());
+    auto name = parse_entry_name(file);
+    return name && name->slot == slot;
 }
 
 Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKey>& trusted, const SlotLayout& layout,
@@ -247,6 +257,7 @@ Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKe
         initramfs = TRY(receive_part(source, m.part(PartIndex::Initramfs), progress));
         TRY(expect_end(source));
         TRY_CTX(remove_target_entries(layout), "remove slot " + layout.target_slot + "'s boot entry");
+        progress({"target-cleared", 0, 0});
         TRY(root.open());
         auto bytes = std::span(reinterpret_cast<const unsigned char*>(root_bytes.data()), root_bytes.size());
         for (size_t at = 0; at < bytes.size(); at += kWriteChunk) TRY(root.write(bytes.subspan(at, std::min(kWriteChunk, bytes.size() - at))));
@@ -254,6 +265,7 @@ Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKe
         // Too big to stage: the root goes to the disk as it arrives. A bad root is then found at its
         // end, with the slot already without an entry: unbootable, never half-trusted.
         TRY_CTX(remove_target_entries(layout), "remove slot " + layout.target_slot + "'s boot entry");
+        progress({"target-cleared", 0, 0});
         TRY(root.open());
         TRY(read_part(source, m.part(PartIndex::Root), [&](std::span<const unsigned char> chunk) { return root.write(chunk); }));
         kernel = TRY(receive_part(source, m.part(PartIndex::Kernel), progress));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "berth/result.hpp"
 #include "berth/sys.hpp"
@@ -51,5 +52,9 @@ Result<ChildTask> start_in_child(const std::function<std::string()>& produce);
 
 // The same, waiting for the answer. On failure the caller does the work itself.
 Result<std::string> run_in_child(const std::function<std::string()>& produce);
+
+// Runs a program in a child process: `input` (or /dev/null when < 0) as its standard input, its
+// standard output the task's pipe (non-blocking), stderr shared with PID 1 (the console).
+Result<ChildTask> start_program(const std::vector<std::string>& argv, int input);
 
 }  // namespace berth::pid1

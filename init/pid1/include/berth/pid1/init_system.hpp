@@ -28,6 +28,9 @@ struct InitOptions {
     // logd's ingest socket (SOCK_SEQPACKET, one JSON record per message). Records wait in the
     // per-service rings until logd listens, then go out in order: nothing from boot is lost.
     std::string logd_socket = paths::kLogdSocket;
+    // The update job (`berthctl update`): the program and its first arguments; the action and its
+    // flags follow. Tests point it at a build's berth-update with a layout of files.
+    std::vector<std::string> update_command = {"/usr/bin/berth-update"};
     // Called once, when every service has come up (or given up) after boot: work that no boot
     // service waits for, kept from competing with their start (the modules of "#@later").
     std::function<void()> on_boot_settled;

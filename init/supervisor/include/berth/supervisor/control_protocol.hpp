@@ -75,8 +75,21 @@ struct PoweroffRequest {
     bool operator==(const PoweroffRequest&) const = default;
 };
 
+// Host updates (docs/updates.md), carried out by an update job berth-init runs in a child process.
+// "apply" reads the bundle from the file descriptor sent with the request line (SCM_RIGHTS); its
+// answer is a stream of {"ok":true,"progress":{...}} lines ending in one with "done": true, or an
+// error. reboot: once applied, berth-init reboots.
+struct UpdateRequest {
+    std::string action;  // "apply", "status", "rollback"
+    bool allow_downgrade = false;
+    bool force = false;
+    bool stream = false;  // write the root as it arrives, even when it would fit in memory
+    bool reboot = false;
+    bool operator==(const UpdateRequest&) const = default;
+};
+
 using Request = std::variant<StatusRequest, ServicesRequest, LogsRequest, StartRequest, StopRequest, RestartRequest,
-                             AddRequest, RemoveRequest, KillRequest, RebootRequest, PoweroffRequest>;
+                             AddRequest, RemoveRequest, KillRequest, RebootRequest, PoweroffRequest, UpdateRequest>;
 
 // Server side: strict. Unknown cmd, a missing, extra or mistyped field is an error naming the
 // field ("request.lines: expected a positive integer").

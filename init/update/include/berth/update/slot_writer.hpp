@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,9 @@ struct ApplyOptions {
 };
 
 struct Progress {
-    std::string phase;  // "root", "kernel", "initramfs" (received), "write", "verify", "done"
+    // "root", "kernel", "initramfs" (received), "target-cleared" (the target slot's entry is gone:
+    // from here on a failure leaves it unbootable), "write", "verify", "done"
+    std::string phase;
     uint64_t done = 0, total = 0;
 };
 using ProgressSink = std::function<void(const Progress&)>;
@@ -70,6 +73,13 @@ struct SpaceFacts {
     uint64_t replaced_esp_bytes = 0;  // the target slot's kernel + initramfs + entry now
 };
 Result<void> check_space(const BundleManifest& manifest, const SpaceFacts& space);
+
+// A boot entry's file name: "berth-b+2-1.conf" → slot b, 2 tries left, 1 done.
+struct EntryName {
+    std::string slot;
+    std::optional<int> tries_left, tries_done;
+};
+std::optional<EntryName> parse_entry_name(std::string_view file);
 
 // Boot entries: "berth-b+3.conf" and its text.
 std::string counting_entry_name(std::string_view slot, int tries);

@@ -1,0 +1,194 @@
+// berth-update: the update job berth-init runs in a child process for `berthctl update ...`
+// (apply reads the bundle from standard input). It answers with control-protocol lines on
+// standard output: progress, then one final line ("done": true, or an error).
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/parse_integer.hpp"
+#include "berth/pid1/early_boot.hpp"
+#include "berth/pid1/system_setup.hpp"
+#include "berth/supervisor/control_protocol.hpp"
+#include "berth/sys.hpp"
+#include "berth/update/host_update.hpp"
+
+namespace control = berth::supervisor::control;
+namespace update = berth::update;
+using berth::Result;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void emit(const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+}
+
+struct Arguments {
+    std::string action;
+    update::HostPaths paths;
+    std::map<std::string, std::string> devices;  // slot → device, overriding PARTLABEL=root-<slot>
+    update::ApplyOptions options;
+    bool stream = false;
+    bool esp_given = false;
+};
+
+Result<Arguments> parse_arguments(int argc, char** argv) {
+    Arguments a;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> Result<std::string> {
+            if (i + 1 >= argc) return berth::fail(arg + " needs a value");
+            return std::string(argv[++i]);
+        };
+        if (arg == "--esp") a.paths.esp = TRY(value()), a.esp_given = true;
+        else if (arg == "--state") a.paths.state_dir = TRY(value());
+        else if (arg == "--keys") a.paths.keys_dir = TRY(value());
+        else if (arg == "--os-release") a.paths.os_release = TRY(value());
+        else if (arg == "--compatible") a.paths.compatible = TRY(value());
+        else if (arg == "--boot-slot") a.paths.boot_slot = TRY(value());
+        else if (arg == "--device-a") a.devices["a"] = TRY(value());
+        else if (arg == "--device-b") a.devices["b"] = TRY(value());
+        else if (arg == "--allow-downgrade") a.options.allow_downgrade = true;
+        else if (arg == "--force") a.options.force = true;
+        else if (arg == "--stream") a.stream = true;
+        else if (arg[0] == '-') return berth::fail("unknown flag '" + arg + "'");
+        else if (a.action.empty()) a.action = arg;
+        else return berth::fail("unexpected '" + arg + "'");
+    }
+    if (a.action != "apply" && a.action != "status" && a.action != "rollback")
+        return berth::fail("expected apply, status or rollback");
+    return a;
+}
+
+// Half of what the kernel says is available, at most 1 GiB: parts that fit are checked in memory
+// before the disk is touched.
+uint64_t memory_budget() {
+    auto meminfo = berth::sys::read_file("/proc/meminfo");
+    if (!meminfo) return 0;
+    auto at = meminfo->find("MemAvailable:");
+    if (at == std::string::npos) return 0;
+    size_t start = meminfo->find_first_of("0123456789", at), end = meminfo->find(' ', start);
+    auto kib = berth::parse_integer<uint64_t>(std::string_view(*meminfo).substr(start, end - start));
+    return kib ? std::min<uint64_t>(*kib * 1024 / 2, uint64_t{1} << 30) : 0;
+}
+
+// The ESP, writable while the job runs and read-only again after: one writer at a time (the
+// boot blessing takes the same lock).
+class EspWriteAccess {
+public:
+    static Result<EspWriteAccess> acquire(const std::string& esp, bool remount) {
+        EspWriteAccess access;
+        TRY(berth::sys::mkdir_p(berth::paths::kRun));
+        access.lock_ = TRY(berth::sys::open(std::string(berth::paths::kRun) + "/esp.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (::flock(access.lock_.get(), LOCK_EX) != 0) return berth::fail_sys("lock the ESP");
+        if (remount) {
+            if (!berth::pid1::is_mount_point(esp))
+                return berth::fail("the ESP is not mounted on " + esp + " yet (it is, once the boot has settled): try again in a moment");
+            TRY_CTX(berth::sys::mount("", esp, "", MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077"), "make the ESP writable");
+            access.esp_ = esp;
+        }
+        return access;
+    }
+    EspWriteAccess() = default;
+    EspWriteAccess(EspWriteAccess&&) = default;
+    ~EspWriteAccess() {
+        if (!esp_.empty()) {
+            ::sync();
+            (void)berth::sys::mount("", esp_, "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077");
+        }
+    }
+
+private:
+    berth::sys::UniqueFd lock_;
+    std::string esp_;
+};
+
+Result<std::string> target_device(const Arguments& a, const std::string& slot) {
+    if (auto given = a.devices.find(slot); given != a.devices.end()) return given->second;
+    auto name = berth::pid1::find_block_device("PARTLABEL=root-" + slot, berth::pid1::scan_block_devices());
+    if (name.empty()) return berth::fail("no partition labelled root-" + slot + " on this host");
+    return "/dev/" + name;
+}
+
+Result<nlohmann::json> apply(Arguments& a) {
+    TRY(update::init_crypto());
+    update::SlotLayout layout;
+    layout.booted_slot = TRY(update::read_booted_slot(a.paths));
+    layout.target_slot = update::other_slot(layout.booted_slot);
+    layout.target_device = TRY(target_device(a, layout.target_slot));
+    layout.esp = a.paths.esp;
+    auto facts = TRY(update::read_host_facts(a.paths));
+    auto trusted = TRY(update::load_trusted_keys(a.paths.keys_dir));
+    a.options.memory_budget = a.stream ? 0 : memory_budget();
+    auto esp = TRY(EspWriteAccess::acquire(a.paths.esp, !a.esp_given));
+
+    auto started = Clock::now();
+    auto last_emit = started - std::chrono::seconds(1);
+    std::string last_phase;
+    bool target_touched = false;
+    uint64_t received = 0;
+    update::FdSource source(0);
+    auto progress = [&](const update::Progress& p) {
+        if (p.phase == "target-cleared") target_touched = true;
+        if (p.phase == "root" || p.phase == "kernel" || p.phase == "initramfs") received = p.done;
+        auto now = Clock::now();
+        if (p.phase == last_phase && now - last_emit < std::chrono::milliseconds(250) && p.done != p.total) return;
+        last_phase = p.phase;
+        last_emit = now;
+        double seconds = std::chrono::duration<double>(now - started).count();
+        emit(control::ok_response({{"progress", {{"phase", p.phase}, {"done", p.done}, {"total", p.total}, {"seconds", seconds}}}}));
+    };
+    auto report = update::apply_bundle(source, trusted, layout, facts, a.options, progress);
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    nlohmann::json record = {{"action", "apply"}, {"slot", layout.target_slot}, {"time", update::utc_now()},
+                             {"from_version", facts.version}, {"seconds", seconds}};
+    if (!report) {
+        record["outcome"] = target_touched ? "failed" : "refused";
+        record["reason"] = report.error().describe();
+        record["slot_state"] = target_touched ? "no bootable system until the next update" : "unchanged";
+        (void)update::save_record(a.paths, update::kLastUpdateRecord, record);
+        return berth::fail(report.error().describe() + (target_touched ? "; slot " + layout.target_slot + " holds no bootable system now (slot " +
+                                                                             layout.booted_slot + ", running, is untouched)"
+                                                                       : "; nothing was written"));
+    }
+    const auto& m = report->manifest;
+    record.update({{"outcome", "installed"}, {"version", m.version}, {"entry", report->entry}, {"bytes", m.payload_bytes()},
+                   {"signer", report->signer}, {"development_key", m.development_key}, {"staged", report->staged},
+                   {"reason", "installed; boots next with " + std::to_string(a.options.tries) + " tries, blessed once healthy"}});
+    TRY_CTX(update::save_record(a.paths, update::kLastUpdateRecord, record), "record the update");
+    return record;
+}
+
+Result<nlohmann::json> run(Arguments& a) {
+    if (a.action == "status") return update::status_json(a.paths);
+    if (a.action == "rollback") {
+        auto esp = TRY(EspWriteAccess::acquire(a.paths.esp, !a.esp_given));
+        std::string done = TRY(update::rollback(a.paths));
+        nlohmann::json record = {{"action", "rollback"}, {"time", update::utc_now()}, {"result", done}};
+        (void)update::save_record(a.paths, update::kLastRollbackRecord, record);
+        return record;
+    }
+    return apply(a);
+}
+
+}  // namespace
+
+int berth_update_main(int argc, char** argv) {
+    auto args = parse_arguments(argc, argv);
+    auto result = args ? run(*args) : Result<nlohmann::json>(berth::fail(args.error()));
+    if (!result) {
+        emit(control::error_response(result.error().describe()));
+        return 1;
+    }
+    (*result)["done"] = true;
+    emit(control::ok_response(*result));
+    return 0;
+}

@@ -1,0 +1,66 @@
+// The host's side of updates, for the update job berth-init runs (berth-update): what the host
+// is, what its slots hold according to the ESP, the record of the last update, and rollback.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "berth/paths.hpp"
+#include "berth/result.hpp"
+#include "berth/update/slot_writer.hpp"
+
+namespace berth::update {
+
+// Where a host keeps what updates read and write (tests point these at temporary directories).
+struct HostPaths {
+    std::string esp = "/efi";                        // the ESP's mount point
+    std::string state_dir = "/var/lib/berth/update"; // records, on the state partition
+    std::string keys_dir = paths::kUpdateKeys;
+    std::string os_release = "/etc/os-release";
+    std::string compatible = paths::kCompatible;
+    std::string boot_slot = paths::kBootSlot;
+};
+
+std::string other_slot(std::string_view slot);
+
+// The running host: version (os-release VERSION_ID), image family, architecture, and the
+// versions whose boot failed here (the update records).
+Result<HostFacts> read_host_facts(const HostPaths& paths);
+Result<std::string> read_booted_slot(const HostPaths& paths);
+
+// A slot as the ESP describes it.
+struct SlotView {
+    std::string slot;
+    std::string entry;    // file name in loader/entries; empty: no entry (nothing bootable)
+    std::string version;  // the entry's version line
+    std::optional<int> tries_left, tries_done;
+    bool boot_files = false;  // its kernel and initramfs are on the ESP
+    // "good" (no counter: blessed or installed with the disk), "trying" (tries left), "bad" (tries
+    // spent: systemd-boot passes it over), "empty" (no entry).
+    std::string state() const;
+};
+std::vector<SlotView> read_slots(const std::string& esp);
+
+// The last update's outcome, kept on the state partition: {"action","version","slot","outcome",
+// "reason","time",...}. Written through a temporary file and a rename.
+Result<void> save_record(const HostPaths& paths, const std::string& name, const nlohmann::json& record);
+std::optional<nlohmann::json> load_record(const HostPaths& paths, const std::string& name);
+inline constexpr const char* kLastUpdateRecord = "last-update.json";
+inline constexpr const char* kLastRollbackRecord = "last-rollback.json";
+
+// Everything `berthctl update status` shows.
+nlohmann::json status_json(const HostPaths& paths);
+
+// The other slot boots next: it must be good (an entry with no counter and its boot files); the
+// booted slot's entry is renamed to tries spent (+0-N), so systemd-boot passes it over. Returns
+// what was done, in words.
+Result<std::string> rollback(const HostPaths& paths);
+
+// "2026-12-03T13:00:00Z" for now.
+std::string utc_now();
+
+}  // namespace berth::update

@@ -1,0 +1,173 @@
+#include "berth/update/host_update.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <sstream>
+
+#include "berth/parse_integer.hpp"
+#include "berth/sys.hpp"
+
+namespace berth::update {
+namespace {
+
+constexpr const char* kEntries = "/loader/entries";
+
+std::string first_line(std::string text) { return text.substr(0, text.find('\n')); }
+
+// KEY=value or KEY="value" from an os-release file.
+std::string os_release_value(std::string_view text, std::string_view key) {
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(std::string(key) + "=", 0) != 0) continue;
+        std::string value = line.substr(key.size() + 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+            value = value.substr(1, value.size() - 2);
+        return value;
+    }
+    return "";
+}
+
+// The value of a Boot Loader Spec entry's key ("version    0.2.0").
+std::string entry_value(std::string_view text, std::string_view key) {
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string k, v;
+        words >> k;
+        if (k != key) continue;
+        std::getline(words >> std::ws, v);
+        return v;
+    }
+    return "";
+}
+
+std::vector<std::string> entry_files(const std::string& esp) {
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir((esp + kEntries).c_str())) {
+        while (auto* e = ::readdir(d))
+            if (std::string_view(e->d_name).ends_with(".conf")) names.emplace_back(e->d_name);
+        ::closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace
+
+std::string other_slot(std::string_view slot) { return slot == "a" ? "b" : "a"; }
+
+std::string utc_now() {
+    std::time_t now = std::time(nullptr);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return text;
+}
+
+Result<std::string> read_booted_slot(const HostPaths& paths) {
+    auto slot = first_line(TRY_CTX(sys::read_file(paths.boot_slot), "which slot this host booted from"));
+    if (slot != "a" && slot != "b") return fail(paths.boot_slot + ": '" + slot + "' is not a slot (a or b)");
+    return slot;
+}
+
+Result<HostFacts> read_host_facts(const HostPaths& paths) {
+    HostFacts facts;
+    facts.version = os_release_value(TRY(sys::read_file(paths.os_release)), "VERSION_ID");
+    if (facts.version.empty()) return fail(paths.os_release + " has no VERSION_ID");
+    facts.compatible = first_line(TRY(sys::read_file(paths.compatible)));
+    struct utsname u{};
+    ::uname(&u);
+    facts.architecture = u.machine;
+    if (auto last = load_record(paths, kLastUpdateRecord); last && last->value("outcome", "") == "failed-boot")
+        facts.failed_versions.push_back(last->value("version", ""));
+    return facts;
+}
+
+std::string SlotView::state() const {
+    if (entry.empty() || !boot_files) return "empty";
+    if (!tries_left) return "good";
+    return *tries_left > 0 ? "trying" : "bad";
+}
+
+std::vector<SlotView> read_slots(const std::string& esp) {
+    std::vector<SlotView> slots;
+    for (const char* slot : {"a", "b"}) {
+        SlotView view{slot};
+        for (const auto& file : entry_files(esp)) {
+            auto name = parse_entry_name(file);
+            if (!name || name->slot != slot) continue;
+            view.entry = file;
+            view.tries_left = name->tries_left;
+            view.tries_done = name->tries_done;
+            if (auto text = sys::read_file(esp + kEntries + "/" + file)) view.version = entry_value(*text, "version");
+        }
+        std::string dir = esp + "/berth/" + slot;
+        view.boot_files = sys::exists(dir + "/vmlinuz") && sys::exists(dir + "/initramfs.img");
+        slots.push_back(view);
+    }
+    return slots;
+}
+
+Result<void> save_record(const HostPaths& paths, const std::string& name, const nlohmann::json& record) {
+    TRY(sys::mkdir_p(paths.state_dir, 0700));
+    std::string target = paths.state_dir + "/" + name, temporary = target + ".new";
+    {
+        auto fd = TRY(sys::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        TRY(sys::write_all(fd.get(), record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
+        TRY(sys::fsync(fd.get(), temporary));
+    }
+    TRY(sys::rename(temporary, target));
+    return sys::fsync_directory(paths.state_dir);
+}
+
+std::optional<nlohmann::json> load_record(const HostPaths& paths, const std::string& name) {
+    auto text = sys::read_file(paths.state_dir + "/" + name);
+    if (!text) return std::nullopt;
+    auto record = nlohmann::json::parse(*text, nullptr, false);
+    if (record.is_discarded() || !record.is_object()) return std::nullopt;
+    return record;
+}
+
+nlohmann::json status_json(const HostPaths& paths) {
+    nlohmann::json status = nlohmann::json::object();
+    auto booted = read_booted_slot(paths);
+    status["booted_slot"] = booted ? nlohmann::json(*booted) : nlohmann::json(nullptr);
+    if (auto facts = read_host_facts(paths)) status["running_version"] = facts->version;
+    nlohmann::json slots = nlohmann::json::object();
+    for (const auto& view : read_slots(paths.esp)) {
+        slots[view.slot] = {
+            {"entry", view.entry.empty() ? nlohmann::json(nullptr) : nlohmann::json(view.entry)},
+            {"version", view.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(view.version)},
+            {"tries_left", view.tries_left ? nlohmann::json(*view.tries_left) : nlohmann::json(nullptr)},
+            {"tries_done", view.tries_done ? nlohmann::json(*view.tries_done) : nlohmann::json(nullptr)},
+            {"state", view.state()},
+            {"booted", booted && *booted == view.slot},
+        };
+    }
+    status["slots"] = slots;
+    status["last_update"] = load_record(paths, kLastUpdateRecord).value_or(nullptr);
+    status["last_rollback"] = load_record(paths, kLastRollbackRecord).value_or(nullptr);
+    return status;
+}
+
+Result<std::string> rollback(const HostPaths& paths) {
+    std::string booted = TRY(read_booted_slot(paths)), other = other_slot(booted);
+    SlotView current, target;
+    for (const auto& view : read_slots(paths.esp)) (view.slot == booted ? current : target) = view;
+    if (target.state() != "good")
+        return fail("slot " + other + " is " + target.state() +
+                    (target.entry.empty() ? " (no boot entry)" : " (entry " + target.entry + ")") + ": nothing good to roll back to");
+    if (current.entry.empty()) return fail("slot " + booted + " (booted) has no boot entry: slot " + other + " boots next already");
+    std::string entries = paths.esp + kEntries;
+    std::string spent = "berth-" + booted + "+0-" + std::to_string(current.tries_done.value_or(0) + 1) + ".conf";
+    TRY(sys::rename(entries + "/" + current.entry, entries + "/" + spent));
+    TRY(sys::fsync_directory(entries));
+    return "slot " + other + " (" + target.version + ") boots next; slot " + booted + "'s entry is now " + spent +
+           " (tries spent), so the boot loader passes it over";
+}
+
+}  // namespace berth::update
