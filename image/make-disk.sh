@@ -10,7 +10,8 @@
 #                [--systemd-boot /usr/lib/systemd/boot/efi/systemd-bootx64.efi] [--host-config F]
 #
 # Writes into DIR: disk.raw, disk.qcow2 (compressed), vmlinuz and cmdline (for direct -kernel
-# boots of slot A: tests append to the cmdline), build-manifest.txt. The initramfs is expected to
+# boots of slot A: tests append to the cmdline), cmdline.template (@SLOT@ for the slot, for update
+# bundles), build-manifest.txt. The initramfs is expected to
 # be DIR/initramfs.img already (it is copied there otherwise).
 set -euo pipefail
 
@@ -160,6 +161,8 @@ mv "$work/disk.qcow2" "$out/disk.qcow2"
 cp "$kernel" "$out/vmlinuz"
 [ "$(realpath "$initramfs")" = "$out/initramfs.img" ] || cp "$initramfs" "$out/initramfs.img"
 cmdline_of a >"$out/cmdline"
+# The same command line with @SLOT@ for the slot: what an update bundle of this build carries.
+cmdline_of @SLOT@ >"$out/cmdline.template"
 
 # ---- The build manifest. -----------------------------------------------------------------------------
 sha() { sha256sum "$1" | cut -d' ' -f1; }

@@ -6,6 +6,7 @@
 #   make-root.sh --out DIR --image FILE --bin DIR --busybox F --dropbear F --udhcpc-script F --e2fsck F
 #                --modules DIR
 #                --version V --build-id ID --epoch SECONDS [--variant default|debug]
+#                --update-keys DIR --compatible NAME
 #
 # --bin DIR holds berth-multicall and berthctl (static). --modules DIR is the host
 # module tree (lib/modules/<release>/..., etc/berth/modules). The same inputs give the same
@@ -19,11 +20,12 @@ while (($#)); do
         --out) out=$2 ;; --image) image=$2 ;; --bin) bin=$2 ;; --busybox) busybox=$2 ;;
         --dropbear) dropbear=$2 ;; --udhcpc-script) udhcpc_script=$2 ;; --e2fsck) e2fsck=$2 ;; --modules) modules=$2 ;; --version) version=$2 ;;
         --build-id) build_id=$2 ;; --epoch) epoch=$2 ;; --variant) variant=$2 ;;
+        --update-keys) update_keys=$2 ;; --compatible) compatible=$2 ;;
         *) echo "make-root.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift 2
 done
-for v in out image bin busybox dropbear udhcpc_script e2fsck modules version build_id epoch; do
+for v in out image bin busybox dropbear udhcpc_script e2fsck modules version build_id epoch update_keys compatible; do
     [[ -n ${!v:-} ]] || { echo "make-root.sh: --${v//_/-} is required" >&2; exit 2; }
 done
 case $variant in default|debug) ;; *) echo "make-root.sh: --variant is default or debug, not '$variant'" >&2; exit 2 ;; esac
@@ -41,7 +43,7 @@ ln -s usr/lib lib
 chmod 0700 root
 # One multi-call binary for Berth's four programs (it dispatches on the name it runs as).
 install -m 0755 -s "$bin/berth-multicall" usr/bin/berth
-for b in berth-init berthctl logd; do ln -s berth "usr/bin/$b"; done
+for b in berth-init berthctl logd berth-update; do ln -s berth "usr/bin/$b"; done
 install -m 0755 -s "$busybox" usr/bin/busybox
 install -m 0755 -s "$dropbear" usr/bin/dropbearmulti
 install -m 0755 "$e2fsck" usr/bin/e2fsck  # the initramfs checks the state partition with it
@@ -50,6 +52,11 @@ cp -a "$modules/lib/modules" usr/lib/
 # Split at the "#@later" line of the module list: what boot needs, and what can load meanwhile.
 sed '/^#@later/,$d' "$modules/etc/berth/modules" > etc/berth/modules
 sed '0,/^#@later/d' "$modules/etc/berth/modules" > etc/berth/modules.later
+
+# Updates: the public keys bundles must be signed with, and the image family they must name.
+mkdir -p usr/lib/berth/update-keys
+install -m 0644 "$update_keys"/*.pub usr/lib/berth/update-keys/
+printf '%s\n' "$compatible" > usr/lib/berth/compatible
 
 printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
 printf 'root:x:0:\ntty:x:5:\n' > etc/group
@@ -101,6 +108,8 @@ admin=usr/lib/berth/images/admin
 ln usr/bin/dropbearmulti "$admin/usr/bin/dropbearmulti"
 for p in dropbear dropbearkey scp dbclient; do ln -s dropbearmulti "$admin/usr/bin/$p"; done
 ln usr/bin/berth "$admin/usr/bin/berthctl"
+mkdir -p "$admin/usr/lib/berth/update-keys"  # berthctl update verify checks bundles with them there too
+cp usr/lib/berth/update-keys/*.pub "$admin/usr/lib/berth/update-keys/"
 install -m 0755 "$here/images/admin/admin-sshd" "$admin/usr/bin/"
 install -m 0644 "$here/images/admin/profile" "$admin/etc/profile"
 install -m 0644 "$here/images/admin/motd" "$admin/etc/motd"

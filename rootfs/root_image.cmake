@@ -2,6 +2,14 @@
 # static binaries, BusyBox and dropbear (musl), the host's kernel modules, the default
 # services and their images. Manifests are checked against the images at build time, so a
 # bad manifest fails the build, not the boot.
+set(BERTH_IMAGE_VERSION "${PROJECT_VERSION}" CACHE STRING
+    "Version of the image: os-release, boot entries, update bundle (systemd-boot boots the highest: an update must sort higher)")
+set(BERTH_IMAGE_COMPATIBLE "berth-x86_64-efi" CACHE STRING
+    "The image family: a host accepts only bundles that name the same (/usr/lib/berth/compatible)")
+set(BERTH_UPDATE_KEY "" CACHE FILEPATH
+    "Secret key that signs update bundles (berth-bundle keygen); empty: a development key made by the build")
+set(BERTH_UPDATE_TRUSTED_KEYS "" CACHE STRING
+    "More public key files (;-list) the image trusts besides the signing key's, for key rotation")
 set(BERTH_IMAGE_VARIANT "default" CACHE STRING "Image variant: default, or debug (console shell on ttyS0)")
 set_property(CACHE BERTH_IMAGE_VARIANT PROPERTY STRINGS default debug)
 
@@ -23,6 +31,41 @@ endif()
 set(BERTH_SOURCE_DATE_EPOCH ${berth_epoch} CACHE INTERNAL "")
 
 set(root_dir ${CMAKE_BINARY_DIR}/rootfs)
+
+# ---- Update keys: the signing key, and the public keys the image trusts. ---------------------------
+set(update_keys_dir ${CMAKE_BINARY_DIR}/update-keys)
+if(BERTH_UPDATE_KEY)
+  if(NOT EXISTS ${BERTH_UPDATE_KEY})
+    message(FATAL_ERROR "BERTH_UPDATE_KEY: no file ${BERTH_UPDATE_KEY}")
+  endif()
+  set(BERTH_UPDATE_SIGNING_KEY ${BERTH_UPDATE_KEY} CACHE INTERNAL "")
+  set(BERTH_UPDATE_DEVELOPMENT_KEY OFF CACHE INTERNAL "")
+  set(signing_key_command COMMAND ${CMAKE_COMMAND} -E true)
+else()
+  message(WARNING "No BERTH_UPDATE_KEY: update bundles of this build are signed by a DEVELOPMENT key the build "
+                  "makes up (${update_keys_dir}/development.secret), and its images trust it. Give a release key "
+                  "(berth-bundle keygen) for images that leave this machine.")
+  set(BERTH_UPDATE_SIGNING_KEY ${update_keys_dir}/development.secret CACHE INTERNAL "")
+  set(BERTH_UPDATE_DEVELOPMENT_KEY ON CACHE INTERNAL "")
+endif()
+# The trusted directory: the signing key's public half, then the extra keys. Made at build time
+# (a development key is generated once per build tree and kept).
+set(trusted_keys_dir ${update_keys_dir}/trusted)
+set(extra_key_copies "")
+foreach(pub IN LISTS BERTH_UPDATE_TRUSTED_KEYS)
+  get_filename_component(pub_name ${pub} NAME)
+  list(APPEND extra_key_copies COMMAND ${CMAKE_COMMAND} -E copy ${pub} ${trusted_keys_dir}/${pub_name})
+endforeach()
+add_custom_command(
+  OUTPUT ${trusted_keys_dir}/signing.pub
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${trusted_keys_dir}
+  COMMAND sh -c "[ -f '${BERTH_UPDATE_SIGNING_KEY}' ] || '$<TARGET_FILE:berth-bundle>' keygen '${BERTH_UPDATE_SIGNING_KEY}' '${update_keys_dir}/development.pub' 'development key of this build tree'"
+  COMMAND sh -c "'$<TARGET_FILE:berth-bundle>' public '${BERTH_UPDATE_SIGNING_KEY}' > '${trusted_keys_dir}/signing.pub'"
+  ${extra_key_copies}
+  DEPENDS berth-bundle ${BERTH_UPDATE_KEY} ${BERTH_UPDATE_TRUSTED_KEYS}
+  COMMENT "Update keys: the signing key's public half (and extra trusted keys)"
+  VERBATIM)
+add_custom_target(update_keys DEPENDS ${trusted_keys_dir}/signing.pub)
 set(root_tree ${root_dir}/tree)
 set(root_image ${root_dir}/root.erofs)
 file(GLOB root_inputs CONFIGURE_DEPENDS
@@ -33,7 +76,8 @@ file(GLOB root_inputs CONFIGURE_DEPENDS
 set(make_root_args
   --bin ${root_dir}/bin --busybox ${BUSYBOX_OUT} --dropbear ${DROPBEAR_OUT}
   --udhcpc-script ${BUSYBOX_UDHCPC_SCRIPT} --e2fsck ${E2FSCK_OUT} --modules ${root_dir}/kernel/host-modules
-  --version ${PROJECT_VERSION} --build-id ${berth_build_id} --epoch ${berth_epoch} --variant ${BERTH_IMAGE_VARIANT})
+  --version ${BERTH_IMAGE_VERSION} --build-id ${berth_build_id} --epoch ${berth_epoch} --variant ${BERTH_IMAGE_VARIANT}
+  --update-keys ${trusted_keys_dir} --compatible ${BERTH_IMAGE_COMPATIBLE})
 
 add_custom_command(
   OUTPUT ${root_image}
@@ -43,6 +87,7 @@ add_custom_command(
           --out ${root_tree} --image ${root_image} ${make_root_args}
   DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${root_inputs} ${root_dir}/kernel/host-modules.stamp
           berth-multicall berthctl busybox_musl dropbear_musl kernel e2fsck_static ${E2FSCK_OUT}
+          ${trusted_keys_dir}/signing.pub update_keys
   COMMENT "Assembling the read-only root (erofs)"
   VERBATIM)
 add_custom_target(root_image DEPENDS ${root_image})

@@ -20,6 +20,7 @@ namespace {
 int usage(int code) {
     std::fprintf(code ? stderr : stdout,
                  "usage: berth-bundle keygen SECRET_FILE PUBLIC_FILE [COMMENT]\n"
+                 "       berth-bundle public SECRET_FILE      (its public key file, on standard output)\n"
                  "       berth-bundle create --out FILE --key SECRET_FILE [--key ...] [--development-key]\n"
                  "            --version V --min-version V --build-id ID --architecture A --compatible C\n"
                  "            --created EPOCH --cmdline-file F --verity root.verity\n"
@@ -34,6 +35,13 @@ berth::Result<int> keygen(const std::vector<std::string>& args) {
     TRY(berth::sys::write_file(args[1], update::format_secret_key(key), O_EXCL, 0600));
     TRY(berth::sys::write_file(args[2], update::format_public_key(key.public_key(), args.size() == 4 ? args[3] : "")));
     std::printf("key %s: secret %s, public %s\n", update::key_id(key.public_key()).c_str(), args[1].c_str(), args[2].c_str());
+    return 0;
+}
+
+berth::Result<int> public_key(const std::vector<std::string>& args) {
+    if (args.size() != 2) return berth::fail("public: expected SECRET_FILE");
+    auto key = TRY(update::parse_secret_key(TRY(berth::sys::read_file(args[1])), args[1]));
+    std::fputs(update::format_public_key(key.public_key(), "").c_str(), stdout);
     return 0;
 }
 
@@ -92,7 +100,10 @@ int berth_bundle_main(int argc, char** argv) {
         std::fprintf(stderr, "berth-bundle: %s\n", ready.error().describe().c_str());
         return 1;
     }
-    berth::Result<int> result = args[0] == "keygen" ? keygen(args) : args[0] == "create" ? create(args) : berth::Result<int>(usage(2));
+    berth::Result<int> result = args[0] == "keygen"   ? keygen(args)
+                                : args[0] == "public" ? public_key(args)
+                                : args[0] == "create" ? create(args)
+                                                      : berth::Result<int>(usage(2));
     if (!result) {
         std::fprintf(stderr, "berth-bundle: %s\n", result.error().describe().c_str());
         return 1;
