@@ -123,9 +123,4 @@ chmod 0700 "$admin/root"
 "$bin/berthctl" check --images usr/lib/berth/images --seccomp-cache usr/lib/berth/seccomp-cache etc/berth/services
 
 # --- pack -----------------------------------------------------------------------------------
-# Fixed owners, timestamps and UUID; the kernel has erofs with lz4.
-find . -exec touch -h -d "@$epoch" {} +
-mkdir -p "$(dirname "$image")"
-rm -f "$image"
-mkfs.erofs --quiet -zlz4hc,12 -C65536 -T"$epoch" --all-root -U 6c0a3b7e-4f1d-4c55-9b0e-b3e7a0c0ffee "$image" . >/dev/null
-echo "root image: $image ($(stat -c %s "$image") bytes)"
+bash "$here/pack-root.sh" . "$image" "$epoch"

@@ -85,7 +85,7 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:berth-multicall> $<TARGET_FILE:berthctl> ${root_dir}/bin/
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh
           --out ${root_tree} --image ${root_image} ${make_root_args}
-  DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${root_inputs} ${root_dir}/kernel/host-modules.stamp
+  DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${CMAKE_CURRENT_SOURCE_DIR}/pack-root.sh ${root_inputs} ${root_dir}/kernel/host-modules.stamp
           berth-multicall berthctl busybox_musl dropbear_musl kernel e2fsck_static ${E2FSCK_OUT}
           ${trusted_keys_dir}/signing.pub update_keys
   COMMENT "Assembling the read-only root (erofs)"
