@@ -59,12 +59,14 @@ class VM:
                 f.write(host_config)
 
     # ---- lifecycle ----
-    def fresh_disk(self):
-        """A copy-on-write overlay of the built disk: every test starts from a first boot."""
+    def fresh_disk(self, size=None):
+        """A copy-on-write overlay of the built disk: every test starts from a first boot. With
+        `size` ("1G"), the disk is that large, as a server's disk is larger than the image."""
         if os.path.exists(self.disk):
             os.unlink(self.disk)
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
-                        os.path.abspath(os.path.join(self.image_dir, "disk.qcow2")), self.disk], check=True)
+                        os.path.abspath(os.path.join(self.image_dir, "disk.qcow2")), self.disk] + ([size] if size else []),
+                       check=True)
         vars_copy = os.path.join(self.dir, "OVMF_VARS.fd")
         shutil.copyfile(OVMF_VARS, vars_copy)
 

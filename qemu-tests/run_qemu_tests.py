@@ -303,30 +303,46 @@ def scenario_bad_root(args):
         vm.kill()
 
 
+def state_bytes(vm):
+    return json.loads(vm.ssh("berthctl --json status").stdout).get("state", {}).get("bytes", 0)
+
+
 def scenario_power_cut(args):
     vm = VM(args.image_dir, args.work_dir, "power-cut")
     vm = VM(args.image_dir, args.work_dir, "power-cut", host_config=host_config(vm))
-    vm.fresh_disk()
+    vm.fresh_disk(size="1G")  # a disk larger than the image: the state partition takes the rest
     vm.start()
     try:
         vm.wait_ssh()
         vm.wait_services(DEFAULT_SERVICES)
+        check("first boot on a 1 GiB disk: the state partition grew to its end",
+              re.search(r"state partition /dev/vda4 grown to the end of /dev/vda: 128 MiB -> 766 MiB", vm.console()) is not None,
+              vm.console()[-3000:])
+        first = state_bytes(vm)
+        check(f"the state filesystem spans the grown partition ({first >> 20} MiB)", first > 700 << 20, first)
         fingerprint = vm.host_key_fingerprint()
         # Writes in flight when the power goes: a busy writer on the state partition (logs).
         vm.ssh("(i=0; while [ $i -lt 100000 ]; do logger -t flood line-$i; i=$((i+1)); done) >/dev/null 2>&1 &",
                check=False, timeout=20)
         time.sleep(3)
         vm.kill()  # SIGKILL of QEMU: what the guest had not written is lost
+        # Meanwhile the disk was enlarged (as a cloud volume is): partition and filesystem follow.
+        subprocess.run(["qemu-img", "resize", "-q", vm.disk, "1536M"], check=True)
         vm.start()
         vm.wait_console(r"berth-init starting", timeout=180)
         console = vm.console()
         check("after a power cut the state partition is checked before use",
               re.search(r"state was not cleanly unmounted, check forced", console) is not None, console[-3000:])
         check("after a power cut the host boots without the tmpfs fallback", "nothing will persist" not in console)
+        check("the enlarged disk: partition and filesystem grew (online resize)",
+              "grown to the end of /dev/vda: 766 MiB -> 1278 MiB" in console and "state filesystem grown" in console,
+              console[-3000:])
         vm.wait_ssh()
         services = vm.wait_services(DEFAULT_SERVICES)
         check("after a power cut every default service came up without a restart", started_cleanly(services), services)
         check("after a power cut the SSH host key is the same", vm.host_key_fingerprint() == fingerprint)
+        second = state_bytes(vm)
+        check(f"the state filesystem is larger after the resize ({second >> 20} MiB)", second > first + (400 << 20), (first, second))
     finally:
         vm.kill()
 

@@ -9,6 +9,8 @@ packages=(
   libtomlplusplus-dev catch2 libseccomp-dev libcap-dev nlohmann-json3-dev libexpected-dev
   # update bundles: Ed25519 signatures and SHA-256 (linked statically)
   libsodium-dev
+  # GPT checksums when the state partition grows (CRC32)
+  zlib1g-dev
   # the release link of berth-init: PID 1's functions placed together (lld --symbol-ordering-file)
   lld
   # tests and demo: busybox rootfs, real clients and reference runtimes

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/blkpg.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -110,6 +111,36 @@ Result<uint64_t> device_size(int fd, const std::string& what) {
     uint64_t bytes = 0;
     if (::ioctl(fd, BLKGETSIZE64, &bytes) != 0) return fail_sys("size of " + what);
     return bytes;
+}
+
+#ifndef BLKSSZGET
+#define BLKSSZGET _IO(0x12, 104)
+#endif
+// <linux/ext4.h> is not in the uapi headers; this is the kernel's definition.
+#define BERTH_EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t)
+
+Result<uint64_t> logical_sector_size(int fd, const std::string& what) {
+    int size = 0;
+    if (::ioctl(fd, BLKSSZGET, &size) != 0) return fail_sys("sector size of " + what);
+    return static_cast<uint64_t>(size);
+}
+
+Result<void> resize_partition(int disk_fd, int number, uint64_t start, uint64_t length) {
+    struct blkpg_partition part{};
+    part.start = static_cast<long long>(start);
+    part.length = static_cast<long long>(length);
+    part.pno = number;
+    struct blkpg_ioctl_arg arg{};
+    arg.op = BLKPG_RESIZE_PARTITION;
+    arg.datalen = sizeof part;
+    arg.data = &part;
+    if (::ioctl(disk_fd, BLKPG, &arg) != 0) return fail_sys("tell the kernel partition " + std::to_string(number) + "'s new size");
+    return {};
+}
+
+Result<void> resize_ext4(int dir_fd, uint64_t blocks) {
+    if (::ioctl(dir_fd, BERTH_EXT4_IOC_RESIZE_FS, &blocks) != 0) return fail_sys("grow the ext4 filesystem to " + std::to_string(blocks) + " blocks");
+    return {};
 }
 
 Result<FreeSpace> free_space(const std::string& path) {

@@ -56,6 +56,12 @@ Result<void> fsync_directory(const std::string& path);
 Result<void> rename(const std::string& from, const std::string& to);
 // The size of a block device (BLKGETSIZE64), or of a regular file (tests stand in files for disks).
 Result<uint64_t> device_size(int fd, const std::string& what);
+// A disk's logical sector size (BLKSSZGET).
+Result<uint64_t> logical_sector_size(int fd, const std::string& what);
+// Tells the kernel a partition of the disk open as `disk_fd` now spans [start, start + length) bytes.
+Result<void> resize_partition(int disk_fd, int number, uint64_t start, uint64_t length);
+// Grows the mounted ext4 filesystem whose mount point is open as `dir_fd` to `blocks` blocks.
+Result<void> resize_ext4(int dir_fd, uint64_t blocks);
 // Bytes an unprivileged writer may still use on the filesystem holding `path`, and its block size.
 struct FreeSpace {
     uint64_t bytes = 0, block_size = 0;

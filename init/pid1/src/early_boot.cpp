@@ -1,6 +1,8 @@
 #include "berth/pid1/early_boot.hpp"
 
 #include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -18,6 +20,7 @@
 #include "berth/log.hpp"
 #include "berth/parse_integer.hpp"
 #include "berth/paths.hpp"
+#include "berth/pid1/gpt.hpp"
 #include "berth/pid1/system_setup.hpp"
 #include "berth/sys.hpp"
 
@@ -87,9 +90,64 @@ Result<std::string> read_head(const std::string& device, size_t bytes) {
     return head;
 }
 
+// The first word of a sysfs file ("4\n" → "4").
+std::string first_word(const std::string& text) {
+    size_t end = text.find_first_of(" \t\n");
+    return text.substr(0, end);
+}
+
+// The block device's sysfs name and its disk's: "vda4" → "vda", with the partition's number.
+struct PartitionOf {
+    std::string disk;
+    int number = 0;
+};
+Result<PartitionOf> partition_of(const std::string& device) {
+    std::string name = device.substr(device.rfind('/') + 1), sys_dir = "/sys/class/block/" + name;
+    auto number = parse_integer<int>(first_word(TRY(sys::read_file(sys_dir + "/partition"))), 1, 256);
+    if (!number) return fail(device + " is not a partition");
+    char resolved[PATH_MAX];
+    if (!::realpath((sys_dir + "/..").c_str(), resolved)) return fail_sys("the disk of " + device);
+    std::string disk = resolved;
+    return PartitionOf{disk.substr(disk.rfind('/') + 1), *number};
+}
+
+// A disk larger than the image written to it (a server's disk, a cloud volume grown later): the
+// state partition, the last one, takes the rest. The table is rewritten (backup first), then the
+// kernel is told the partition's new size; the filesystem follows once mounted.
+Result<void> grow_state_partition(const std::string& device) {
+    auto where = TRY(partition_of(device));
+    std::string disk_path = "/dev/" + where.disk;
+    auto disk = TRY(sys::open(disk_path, O_RDWR | O_CLOEXEC));
+    uint64_t bytes = TRY(sys::device_size(disk.get(), disk_path));
+    uint64_t sector = TRY(sys::logical_sector_size(disk.get(), disk_path));
+    auto grown = TRY_CTX(grow_last_partition(disk.get(), bytes, sector, u"state"), disk_path);
+    if (!grown) return {};
+    uint64_t length = (grown->new_last_lba - grown->first_lba + 1) * sector;
+    TRY(sys::resize_partition(disk.get(), where.number, grown->first_lba * sector, length));
+    log::info("state partition " + device + " grown to the end of " + disk_path + ": " +
+              std::to_string((grown->old_last_lba - grown->first_lba + 1) * sector >> 20) + " MiB -> " + std::to_string(length >> 20) + " MiB");
+    return {};
+}
+
+// The mounted state filesystem follows its partition (online resize, as resize2fs does it).
+Result<void> grow_state_filesystem(const std::string& device, const std::string& mount_point) {
+    auto head = TRY(read_head(device, 4096));
+    uint64_t fs_bytes = ext_size_bytes(head);
+    auto sectors = parse_integer<uint64_t>(first_word(TRY(sys::read_file("/sys/class/block/" + device.substr(device.rfind('/') + 1) + "/size"))));
+    if (!sectors || fs_bytes == 0) return {};
+    uint64_t part_bytes = *sectors * 512, block = ext_block_size(head);
+    if (part_bytes < fs_bytes + (1 << 20)) return {};
+    auto dir = TRY(sys::open(mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    TRY(sys::resize_ext4(dir.get(), part_bytes / block));
+    log::info("state filesystem grown from " + std::to_string(fs_bytes >> 20) + " MiB to " + std::to_string(part_bytes / block * block >> 20) + " MiB");
+    return {};
+}
+
 // The state partition: formatted on first boot (no filesystem yet), then mounted at /var of the
 // new root. A damaged filesystem is never reformatted: that would lose the host's keys and logs.
 Result<void> mount_state(const std::string& device) {
+    if (auto grown = grow_state_partition(device); !grown)
+        log::warning("state partition " + device + " keeps its size: " + grown.error().describe());
     auto head = TRY(read_head(device, 4096));
     const std::string bin = std::string(kNewRoot) + "/usr/bin/";
     if (!has_ext_magic(head)) {
@@ -113,6 +171,8 @@ Result<void> mount_state(const std::string& device) {
     TRY(sys::mkdir_p(kStateMount));
     TRY_CTX(sys::mount(device, kStateMount, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, ""),
             "mount state partition " + device);
+    if (auto grown = grow_state_filesystem(device, kStateMount); !grown)
+        log::warning("state filesystem on " + device + " keeps its size: " + grown.error().describe());
     return {};
 }
 
@@ -210,6 +270,22 @@ std::string describe_block_devices(const std::vector<BlockDevice>& devices) {
 bool has_ext_magic(std::string_view head) {
     return head.size() >= 1082 && static_cast<unsigned char>(head[1080]) == 0x53 &&
            static_cast<unsigned char>(head[1081]) == 0xEF;
+}
+
+uint64_t ext_block_size(std::string_view head) {
+    if (!has_ext_magic(head) || head.size() < 1024 + 28) return 0;
+    uint32_t log = 0;
+    std::memcpy(&log, head.data() + 1024 + 24, 4);  // s_log_block_size: 1024 << n
+    return log < 7 ? uint64_t{1024} << log : 0;
+}
+
+uint64_t ext_size_bytes(std::string_view head) {
+    if (!has_ext_magic(head) || head.size() < 1024 + 0x154) return 0;
+    uint32_t lo = 0, hi = 0, incompat = 0;
+    std::memcpy(&lo, head.data() + 1024 + 4, 4);           // s_blocks_count_lo
+    std::memcpy(&incompat, head.data() + 1024 + 0x60, 4);  // s_feature_incompat
+    if (incompat & 0x80) std::memcpy(&hi, head.data() + 1024 + 0x150, 4);  // 64bit: s_blocks_count_hi
+    return (uint64_t{hi} << 32 | lo) * ext_block_size(head);
 }
 
 bool ext_is_clean(std::string_view head) {

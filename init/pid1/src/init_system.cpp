@@ -126,6 +126,10 @@ struct InitSystem::Impl final : ControlBackend {
     void add_machine_status(nlohmann::json& payload) override {
         struct statvfs root{};
         if (::statvfs("/", &root) == 0) payload["root"] = {{"read_only", (root.f_flag & ST_RDONLY) != 0}};
+        // The state partition (/var): its size shows that it took the whole disk.
+        if (struct statvfs state{}; options.machine && ::statvfs("/var", &state) == 0)
+            payload["state"] = {{"bytes", static_cast<uint64_t>(state.f_blocks) * state.f_frsize},
+                                {"free_bytes", static_cast<uint64_t>(state.f_bavail) * state.f_frsize}};
         if (auto slot = sys::read_file(paths::kBootSlot)) payload["boot_slot"] = slot->substr(0, slot->find('\n'));
         if (boot_ready_seconds) payload["boot_ready_seconds"] = *boot_ready_seconds;
         if (auto rss = resident_kib()) payload["init_resident_kib"] = *rss;

@@ -5,6 +5,7 @@
 // executor and only runs in a real (QEMU) boot.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,9 @@ bool has_ext_magic(std::string_view head);
 // Its s_state says "cleanly unmounted, no errors": the check can be skipped (what e2fsck -p
 // would decide too, without starting it).
 bool ext_is_clean(std::string_view head);
+// The filesystem's block size and size in bytes from its superblock (0 when it is not ext).
+uint64_t ext_block_size(std::string_view head);
+uint64_t ext_size_bytes(std::string_view head);
 
 // Does the whole early boot and execs the new root's init. Returns only on failure, after
 // printing what went wrong; the caller decides what to do then (reboot: the boot counter
