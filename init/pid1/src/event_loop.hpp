@@ -12,7 +12,7 @@
 namespace berth::pid1 {
 
 enum class Source : uint32_t {
-    Signal = 1, Control, Client, ServiceOut, ServiceErr, Notify, Logd, Launch, ReadyFile, ManifestCheck
+    Signal = 1, Control, Client, ServiceOut, ServiceErr, Notify, Logd, Launch, ReadyFile, ManifestCheck, BootBlessing
 };
 
 struct ReadyEvent {
