@@ -20,8 +20,10 @@ using update::BootOutcome;
 using update::BootRecord;
 using update::TrialVerdict;
 
-// systemd-boot's vendor GUID for its variables (LoaderBootCountPath & co.).
+// systemd-boot's variables (its vendor GUID): the entry file of a counted boot, as renamed for
+// this try; the entry's id for any boot (set without a counter too).
 constexpr const char* kBootCountVariable = "LoaderBootCountPath-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
+constexpr const char* kEntrySelectedVariable = "LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
 constexpr const char* kTriesSpentStep = "tries spent";
 
 std::string entries_dir(const BootBlessingPaths& paths) { return paths.esp + "/loader/entries"; }
@@ -83,15 +85,18 @@ std::pair<TrialBoot, std::vector<std::string>> inspect_trial_boot(const BootBles
     TrialBoot boot{"", slot, ""};
     std::vector<std::string> lines;
     boot.version = update::os_release_version(sys::read_file(paths.os_release).value_or(""));
-    if (auto variable = sys::read_file(paths.efivars + "/" + kBootCountVariable)) {
+    for (const char* name : {kBootCountVariable, kEntrySelectedVariable}) {
+        auto variable = sys::read_file(paths.efivars + "/" + name);
+        if (!variable) continue;
         auto path = update::parse_efi_string_variable(*variable);
         auto entry = path ? update::parse_entry_name(*path) : std::nullopt;
-        if (entry) {
-            boot.entry = update::entry_file_name(*entry);
-            if (std::string from_entry = update::slot_of_entry(entry->base); !from_entry.empty()) boot.slot = from_entry;
-        } else {
-            lines.push_back("LoaderBootCountPath does not name a boot entry");
+        if (!entry) {
+            lines.push_back(std::string(name, std::string_view(name).find('-')) + " does not name a boot entry");
+            continue;
         }
+        boot.entry = update::entry_file_name(*entry);
+        if (std::string from_entry = update::slot_of_entry(entry->base); !from_entry.empty()) boot.slot = from_entry;
+        break;
     }
     record_spent_slots(paths, boot.slot, now, lines);
     return {boot, lines};
@@ -242,7 +247,8 @@ void BootBlessing::inspected(const std::string& answer) {
     for (size_t i = 3; i < lines.size(); ++i)
         if (!lines[i].empty()) hooks_.note(lines[i].starts_with("slot ") ? LogLevel::Warning : LogLevel::Error, lines[i]);
     if (boot_->entry.empty()) {
-        hooks_.note(LogLevel::Info, "boot entry: none named by the boot loader (no LoaderBootCountPath): nothing to bless");
+        hooks_.note(LogLevel::Info, "boot entry: none named by the boot loader (no LoaderBootCountPath nor LoaderEntrySelected): "
+                                    "nothing to bless");
         done_ = true;
         return;
     }

@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kVariable = "efivars/LoaderBootCountPath-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
+constexpr const char* kSelected = "efivars/LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
 constexpr const char* kNow = "2026-12-03T13:00:00.000Z";
 
 struct EspScratch {
@@ -40,11 +41,12 @@ struct EspScratch {
         text << in.rdbuf();
         return text.str();
     }
-    void boot_count_path(const std::string& path) const {
+    void efi_string(const char* variable, const std::string& text) const {
         std::string value("\x07\x00\x00\x00", 4);
-        for (char c : path) value += std::string{c, '\0'};
-        write(kVariable, value + std::string("\0\0", 2));
+        for (char c : text) value += std::string{c, '\0'};
+        write(variable, value + std::string("\0\0", 2));
     }
+    void boot_count_path(const std::string& path) const { efi_string(kVariable, path); }
     std::vector<std::string> entries() const {
         std::vector<std::string> names;
         for (const auto& e : fs::directory_iterator(root + "/efi/loader/entries")) names.push_back(e.path().filename());
@@ -84,6 +86,11 @@ TEST_CASE("no variable, or an entry without a counter: nothing to bless") {
     auto [boot, lines] = inspect_trial_boot(esp.paths(), "a", kNow);
     CHECK(boot.entry.empty());
     CHECK(boot.slot == "a");
+    // systemd-boot names an entry without a counter in LoaderEntrySelected only.
+    esp.efi_string(kSelected, "berth-b.conf");
+    auto selected = inspect_trial_boot(esp.paths(), "a", kNow).first;
+    CHECK(selected.entry == "berth-b.conf");
+    CHECK(selected.slot == "b");
     esp.boot_count_path("\\loader\\entries\\berth-a.conf");
     CHECK(inspect_trial_boot(esp.paths(), "a", kNow).first.entry == "berth-a.conf");
     auto refused = bless_boot(esp.paths(), {"berth-a.conf", "a", "0.2.0"}, kNow, kHealthy, false);
@@ -91,7 +98,7 @@ TEST_CASE("no variable, or an entry without a counter: nothing to bless") {
     CHECK(refused.error().describe() == "'berth-a.conf' has no boot counter");
     esp.write(kVariable, "garbage");
     auto garbled = inspect_trial_boot(esp.paths(), "a", kNow);
-    CHECK(garbled.first.entry.empty());
+    CHECK(garbled.first.entry == "berth-b.conf");  // LoaderEntrySelected still names it
     CHECK(garbled.second == std::vector<std::string>{"LoaderBootCountPath does not name a boot entry"});
 }
 
