@@ -98,6 +98,7 @@ std::pair<TrialBoot, std::vector<std::string>> inspect_trial_boot(const BootBles
         if (std::string from_entry = update::slot_of_entry(entry->base); !from_entry.empty()) boot.slot = from_entry;
         break;
     }
+    boot.fallback = update::other_slot_can_boot(entry_files(entries_dir(paths)), boot.slot);
     record_spent_slots(paths, boot.slot, now, lines);
     return {boot, lines};
 }
@@ -148,7 +149,7 @@ void BootBlessing::inspect(TimePoint now) {
         if (auto esp = mount_esp(); !esp) out += "mount the ESP: " + esp.error().describe() + "\n";
         if (auto vars = mount_efivarfs(); !vars) out += "mount efivarfs: " + vars.error().describe() + "\n";
         auto [boot, lines] = inspect_trial_boot(paths, slot, now_rfc3339());
-        std::string head = boot.entry + "\n" + boot.slot + "\n" + boot.version + "\n";
+        std::string head = boot.entry + "\n" + boot.slot + "\n" + boot.version + "\n" + (boot.fallback ? "fallback" : "") + "\n";
         for (const auto& line : lines) out += line + "\n";
         return head + out;
     }, now);
@@ -211,7 +212,7 @@ void BootBlessing::finish_child(std::optional<std::string> answer, TimePoint now
     switch (job) {
         case Job::None: return;
         case Job::Inspect:
-            if (!answer || std::count(answer->begin(), answer->end(), '\n') < 3) {
+            if (!answer || std::count(answer->begin(), answer->end(), '\n') < 4) {
                 hooks_.note(LogLevel::Error, "boot blessing: could not tell which boot entry this is; nothing is blessed");
                 done_ = true;
                 return;
@@ -231,7 +232,7 @@ void BootBlessing::finish_child(std::optional<std::string> answer, TimePoint now
             if (!answer || !answer->starts_with("ok"))
                 hooks_.note(LogLevel::Error, "the failed boot was not recorded: " +
                                                  (answer ? answer->substr(answer->find(' ') + 1) : "no answer"));
-            hooks_.reboot();
+            if (reboot_after_record_) hooks_.reboot();
             return;
     }
 }
@@ -243,8 +244,8 @@ void BootBlessing::inspected(const std::string& answer) {
         lines.push_back(answer.substr(at, end - at));
         at = end == std::string::npos ? answer.size() : end + 1;
     }
-    boot_ = TrialBoot{lines[0], lines[1], lines[2]};
-    for (size_t i = 3; i < lines.size(); ++i)
+    boot_ = TrialBoot{lines[0], lines[1], lines[2], lines[3] == "fallback"};
+    for (size_t i = 4; i < lines.size(); ++i)
         if (!lines[i].empty()) hooks_.note(lines[i].starts_with("slot ") ? LogLevel::Warning : LogLevel::Error, lines[i]);
     if (boot_->entry.empty()) {
         hooks_.note(LogLevel::Info, "boot entry: none named by the boot loader (no LoaderBootCountPath nor LoaderEntrySelected): "
@@ -273,8 +274,11 @@ void BootBlessing::act(TimePoint now) {
             return blessed ? "ok " + *blessed : "error " + blessed.error().describe();
         }, now);
     } else if (verdict.kind == TrialVerdict::Failed) {
+        // The last try with no other slot to go to would come back here: stay up instead.
+        reboot_after_record_ = *entry_->tries_left > 0 || boot.fallback;
         hooks_.note(LogLevel::Error, "trial boot failed (" + verdict.step + "): " + verdict.reason +
-                                         "; rebooting, so that the boot counter moves on");
+                                         (reboot_after_record_ ? "; rebooting, so that the boot counter moves on"
+                                                               : "; no other slot can boot: staying up"));
         start_child(Job::RecordFailure, [paths, boot, verdict] {
             auto recorded = record_failed_boot(paths, boot, now_rfc3339(), verdict);
             return recorded ? std::string("ok") : "error " + recorded.error().describe();

@@ -32,6 +32,7 @@ struct TrialBoot {
     std::string entry;    // "berth-a+2-1.conf"; "" when the boot loader named none
     std::string slot;     // "a"
     std::string version;  // VERSION_ID of the running root
+    bool fallback = false;  // another slot's entry can boot (update::other_slot_can_boot)
 };
 
 struct BootBlessingHooks {
@@ -78,6 +79,7 @@ private:
     std::optional<TrialBoot> boot_;               // known once inspected
     std::optional<update::BootEntryName> entry_;  // its entry, when it has a counter
     bool done_ = false;                           // nothing more to do this boot
+    bool reboot_after_record_ = false;
     Job job_ = Job::None;
     std::optional<ChildTask> child_;
     supervisor::TimePoint child_deadline_{};

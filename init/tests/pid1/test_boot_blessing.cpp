@@ -68,6 +68,7 @@ TEST_CASE("a trial boot is found in LoaderBootCountPath and blessed on the ESP")
     CHECK(boot.entry == "berth-a+2-1.conf");
     CHECK(boot.slot == "a");  // the entry's name wins over berth.slot
     CHECK(boot.version == "0.2.0");
+    CHECK(boot.fallback);
     CHECK(lines.empty());
 
     auto blessed = bless_boot(esp.paths(), boot, kNow, kHealthy, false);
@@ -86,6 +87,7 @@ TEST_CASE("no variable, or an entry without a counter: nothing to bless") {
     auto [boot, lines] = inspect_trial_boot(esp.paths(), "a", kNow);
     CHECK(boot.entry.empty());
     CHECK(boot.slot == "a");
+    CHECK_FALSE(boot.fallback);
     // systemd-boot names an entry without a counter in LoaderEntrySelected only.
     esp.efi_string(kSelected, "berth-b.conf");
     auto selected = inspect_trial_boot(esp.paths(), "a", kNow).first;

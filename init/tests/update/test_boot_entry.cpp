@@ -34,6 +34,14 @@ TEST_CASE("the blessed name drops the counter, and names round-trip") {
     CHECK_FALSE(tries_spent(*parse_entry_name("berth-a.conf")));
 }
 
+TEST_CASE("is there another slot to fall back to?") {
+    CHECK(other_slot_can_boot({"berth-a+0-2.conf", "berth-b.conf"}, "a"));
+    CHECK(other_slot_can_boot({"berth-a+0-2.conf", "berth-b+1-1.conf"}, "a"));
+    CHECK_FALSE(other_slot_can_boot({"berth-a+0-2.conf", "berth-b+0-3.conf"}, "a"));
+    CHECK_FALSE(other_slot_can_boot({"berth-a+0-2.conf"}, "a"));
+    CHECK_FALSE(other_slot_can_boot({"berth-a+0-2.conf", "berth-a.conf.new", "debian.conf"}, "a"));
+}
+
 TEST_CASE("the slot of an entry") {
     CHECK(slot_of_entry("berth-a") == "a");
     CHECK(slot_of_entry("berth-b2") == "b2");

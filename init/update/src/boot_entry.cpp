@@ -79,6 +79,16 @@ std::string slot_of_entry(std::string_view base) {
 
 bool tries_spent(const BootEntryName& entry) { return entry.tries_left && *entry.tries_left == 0; }
 
+bool other_slot_can_boot(const std::vector<std::string>& entry_files, std::string_view slot) {
+    for (const auto& file : entry_files) {
+        auto entry = parse_entry_name(file);
+        if (!entry || tries_spent(*entry)) continue;
+        std::string other = slot_of_entry(entry->base);
+        if (!other.empty() && other != slot) return true;
+    }
+    return false;
+}
+
 std::optional<std::string> parse_efi_string_variable(std::string_view contents) {
     constexpr size_t kAttributes = 4;
     if (contents.size() < kAttributes + 2 || (contents.size() - kAttributes) % 2 != 0) return std::nullopt;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace berth::update {
 
@@ -30,6 +31,10 @@ std::string blessed_file_name(const BootEntryName& entry);
 std::string slot_of_entry(std::string_view base);
 // The counter says the tries are spent (+0-N): the boot loader has given up on this entry.
 bool tries_spent(const BootEntryName& entry);
+// Among these entry file names, one of a slot other than `slot` that systemd-boot would still
+// choose over a spent entry (no counter, or tries left). Without one, a spent entry is booted
+// again all the same: rebooting a failed boot would only loop.
+bool other_slot_can_boot(const std::vector<std::string>& entry_files, std::string_view slot);
 
 // The contents of efivarfs's LoaderBootCountPath-<GUID> file: 4 bytes of attributes, then a
 // UTF-16LE path with a NUL ("\loader\entries\berth-a+2-1.conf"). Returns the path in ASCII;
