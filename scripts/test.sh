@@ -14,7 +14,7 @@ cmake --build --preset release
 cmake --build --preset release --target image
 cmake --preset debug >/dev/null
 cmake --build --preset debug --target runtime_unit_tests manifest_unit_tests supervisor_unit_tests \
-  pid1_unit_tests common_unit_tests logd_unit_tests logd_integration_tests logd
+  update_unit_tests pid1_unit_tests common_unit_tests logd_unit_tests logd_integration_tests logd
 
 # The manifest, host config and control request fuzzers (libFuzzer) for a bounded time, from their seed corpora.
 bash init/fuzz/run_fuzzer.sh "${BERTH_FUZZ_SECONDS:-90}"
