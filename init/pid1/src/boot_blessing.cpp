@@ -164,7 +164,7 @@ void BootBlessing::start_child(Job job, const std::function<std::string()>& work
             child_deadline_ = now + kChildTime;
             return;
         } else {
-            child->kill_and_reap();
+            child->leave_to_reaper(true);
             child = tl::unexpected(watched.error());
         }
     }
@@ -179,7 +179,7 @@ void BootBlessing::child_readable(TimePoint now) {
     if (complete && !*complete) return;
     loop_.unwatch(child_->answer_fd());
     std::string answer = child_->take_received();
-    child_->kill_and_reap();  // it has closed its end: exited, or about to
+    child_->leave_to_reaper(false);  // it has closed its end: it is exiting
     child_.reset();
     finish_child(complete ? std::optional(answer) : std::nullopt, now);
 }
@@ -193,7 +193,7 @@ bool BootBlessing::reaped(pid_t pid) {
 void BootBlessing::tick(TimePoint now) {
     if (!child_ || now < child_deadline_) return;
     loop_.unwatch(child_->answer_fd());
-    child_->kill_and_reap();
+    child_->leave_to_reaper(true);
     child_.reset();
     hooks_.note(LogLevel::Error, "boot blessing: the helper process took longer than " +
                                      std::to_string(std::chrono::seconds(kChildTime).count()) + " s; stopped");
@@ -203,7 +203,7 @@ void BootBlessing::tick(TimePoint now) {
 void BootBlessing::abandon() {
     if (!child_) return;
     if (child_->answer_fd() >= 0) loop_.unwatch(child_->answer_fd());
-    child_->kill_and_reap();
+    child_->leave_to_reaper(true);
     child_.reset();
 }
 

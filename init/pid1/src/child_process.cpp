@@ -52,6 +52,12 @@ Result<bool> ChildTask::read_available() {
     }
 }
 
+void ChildTask::leave_to_reaper(bool stop) {
+    if (stop && pid_ > 0) ::kill(pid_, SIGKILL);
+    pid_ = -1;
+    pipe_.reset();
+}
+
 void ChildTask::kill_and_reap() {
     if (pid_ > 0) ::kill(pid_, SIGKILL);
     abandon();

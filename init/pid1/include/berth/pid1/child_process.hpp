@@ -38,6 +38,9 @@ public:
     void reaped() { pid_ = -1; }
     // Gives up on a child that is still at work: SIGKILL, then reaped.
     void kill_and_reap();
+    // For a loop that reaps every child itself (waitpid(-1)): forgets the child without waiting
+    // for it, as one stuck on a disk would block the caller; `stop` sends it SIGKILL first.
+    void leave_to_reaper(bool stop);
 
 private:
     int reap();
