@@ -36,13 +36,14 @@ def make_key(work_dir):
 
 class VM:
     def __init__(self, image_dir, work_dir, name, uefi=False, host_config=None, cmdline_extra="",
-                 cmdline=None, memory=1024, disk=None):
+                 cmdline=None, memory=1024, disk=None, qemu_args=()):
         self.image_dir = image_dir
         self.dir = os.path.join(work_dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.name = name
         self.uefi = uefi
         self.memory = memory
+        self.qemu_args = list(qemu_args)
         self.console_path = os.path.join(self.dir, "console.log")
         self.monitor_path = os.path.join(self.dir, "monitor.sock")
         self.key, self.public_key = make_key(work_dir)
@@ -70,28 +71,70 @@ class VM:
         vars_copy = os.path.join(self.dir, "OVMF_VARS.fd")
         shutil.copyfile(OVMF_VARS, vars_copy)
 
-    def put_on_esp(self, path, content):
-        """Writes a file onto the ESP of this VM's overlay, as a user does on a machine's disk
-        (e.g. berth/config.toml, the host config baked into the image): the built ESP is copied
-        out, changed with mtools and written back at its offset."""
-        raw = os.path.join(self.image_dir, "disk.raw")
-        table = subprocess.run(["sgdisk", "-p", raw], capture_output=True, text=True, check=True).stdout
-        first, last = map(int, re.search(r"^\s*\d+\s+(\d+)\s+(\d+)\s+.*\sesp\s*$", table, re.M).groups())
+    def partition(self, label, disk=None):
+        """(first sector, size in bytes) of the partition labelled `label` in a raw disk."""
+        table = subprocess.run(["sgdisk", "-p", disk or os.path.join(self.image_dir, "disk.raw")],
+                               capture_output=True, text=True, check=True).stdout
+        first, last = map(int, re.search(r"^\s*\d+\s+(\d+)\s+(\d+)\s+.*\s%s\s*$" % label, table, re.M).groups())
+        return first, (last - first + 1) * 512
+
+    def edit_esp(self, change):
+        """Changes the ESP of this VM's overlay as a user does on a machine's disk: the ESP of
+        the overlay is copied out, `change(esp_image)` edits it with mtools, and it is written
+        back at its offset."""
+        first, size = self.partition("esp")
         esp = os.path.join(self.dir, "esp.img")
-        size = (last - first + 1) * 512
+        raw = os.path.join(self.dir, "disk.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", self.disk, raw], check=True)
         with open(raw, "rb") as disk, open(esp, "wb") as out:
             disk.seek(first * 512)
             out.write(disk.read(size))
-        local = os.path.join(self.dir, "esp-file")
-        with open(local, "w") as f:
-            f.write(content)
-        directory = os.path.dirname(path)
-        if directory:
-            subprocess.run(["mmd", "-D", "s", "-i", esp, "::/" + directory], capture_output=True)  # may exist
-        subprocess.run(["mcopy", "-o", "-i", esp, local, "::/" + path], check=True)
+        os.unlink(raw)
+        change(esp)
         subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -s %s %d %d" % (esp, first * 512, size), self.disk],
                        check=True, capture_output=True)
         os.unlink(esp)
+
+    def put_on_esp(self, path, content):
+        """Writes a file onto the ESP (e.g. berth/config.toml, the host config baked into the image)."""
+        local = os.path.join(self.dir, "esp-file")
+        with open(local, "w") as f:
+            f.write(content)
+
+        def copy(esp):
+            directory = os.path.dirname(path)
+            if directory:
+                subprocess.run(["mmd", "-D", "s", "-i", esp, "::/" + directory], capture_output=True)  # may exist
+            subprocess.run(["mcopy", "-o", "-i", esp, local, "::/" + path], check=True)
+        self.edit_esp(copy)
+
+    def rename_on_esp(self, old, new):
+        self.edit_esp(lambda esp: subprocess.run(["mmove", "-D", "o", "-i", esp, "::/" + old, "::/" + new], check=True))
+
+    def boot_entries(self):
+        """The file names in the ESP's loader/entries, read from the overlay (the VM is off)."""
+        names = []
+        def listing(esp):
+            out = subprocess.run(["mdir", "-b", "-i", esp, "::/loader/entries"], capture_output=True, text=True,
+                                 check=True).stdout
+            names.extend(sorted(os.path.basename(l.strip()) for l in out.splitlines() if l.strip()))
+        self.edit_esp(listing)
+        return names
+
+    def state_file(self, path):
+        """A file of the state partition (path inside it, e.g. /lib/berth/update/boot-a.json),
+        read from the overlay with debugfs (the VM is off); None if it is not there."""
+        raw = os.path.join(self.dir, "disk.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", self.disk, raw], check=True)
+        first, size = self.partition("state", raw)
+        part = os.path.join(self.dir, "state.img")
+        with open(raw, "rb") as disk, open(part, "wb") as out:
+            disk.seek(first * 512)
+            out.write(disk.read(size))
+        os.unlink(raw)
+        r = subprocess.run(["debugfs", "-R", "cat " + path, part], capture_output=True, text=True)
+        os.unlink(part)
+        return r.stdout if r.returncode == 0 and r.stdout else None
 
     def command(self):
         cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", str(self.memory), "-smp", "2",
@@ -108,7 +151,7 @@ class VM:
                     "-initrd", os.path.join(self.image_dir, "initramfs.img"), "-append", self.cmdline]
         if self.host_config_path:
             cmd += ["-fw_cfg", "name=opt/berth/config,file=" + self.host_config_path]
-        return cmd
+        return cmd + self.qemu_args
 
     def start(self, no_reboot=False):
         if not os.path.exists(self.disk):

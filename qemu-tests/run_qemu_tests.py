@@ -12,6 +12,9 @@ Scenarios:
               every service comes up, the host key is unchanged
   bad-root    a missing root partition, a damaged root filesystem: a clear console message and
               a reboot (boot counting then falls back to the other slot), never a hang
+  blessing    OVMF + systemd-boot with boot counting: a healthy trial boot is blessed (entry
+              renamed, record); a failing critical service reboots until the tries are spent and
+              slot B boots, which records slot A's failure; a hung PID 1 is reset by the watchdog
 """
 import argparse
 import json
@@ -29,7 +32,8 @@ DEFAULT_SERVICES = ["logd", "netd", "sshd", "ntpd"]
 
 SKIP = 77  # CTest's SKIP_RETURN_CODE: this machine cannot run the scenario
 TOOLS = ["qemu-system-x86_64", "qemu-img", "qemu-io", "ssh", "ssh-keygen", "ssh-keyscan", "sgdisk"]
-SCENARIO_NEEDS = {"lifecycle": ["dumpe2fs"], "uefi": ["mmd", "mcopy", OVMF_CODE, OVMF_VARS]}
+SCENARIO_NEEDS = {"lifecycle": ["dumpe2fs"], "uefi": ["mmd", "mcopy", OVMF_CODE, OVMF_VARS],
+                  "blessing": ["mmove", "mdir", "mcopy", "debugfs", OVMF_CODE, OVMF_VARS]}
 
 # Test services given through the host config, as a user would add theirs.
 MEMHOG = '''
@@ -265,6 +269,109 @@ def scenario_uefi(args):
         vm.kill()
 
 
+# A trial boot's health window, short for the tests.
+SHORT_TRIAL = """[update]
+health_window = "3s"
+"""
+# A critical service that always fails: the trial boots of its slot fail.
+DOOMED = """critical = true
+[container]
+image = "admin"
+command = ["/bin/sh", "-c", "echo doomed; exit 3"]
+[restart]
+policy = "no"
+"""
+
+
+def boot_record(vm, slot):
+    text = vm.state_file("/lib/berth/update/boot-%s.json" % slot)
+    return json.loads(text) if text else None
+
+
+def poweroff(vm):
+    vm.ssh("berthctl poweroff", check=False, timeout=20)
+    return vm.wait_exit(120)
+
+
+def scenario_blessing(args):
+    # (a) Slot A's entry as an update leaves it (berth-a+3.conf): systemd-boot counts the try
+    # (berth-a+2-1.conf), berth-init blesses the boot once healthy for the window.
+    vm = VM(args.image_dir, args.work_dir, "bless", uefi=True)
+    vm = VM(args.image_dir, args.work_dir, "bless", uefi=True, host_config=host_config(vm, SHORT_TRIAL))
+    vm.fresh_disk()
+    vm.rename_on_esp("loader/entries/berth-a.conf", "loader/entries/berth-a+3.conf")
+    vm.start()
+    try:
+        m = vm.wait_console(r"trial boot of slot (\w+) \((\S+), (\d+) tries left", timeout=240)
+        check("a trial boot: slot A's counted entry, 2 tries left after this one",
+              m.groups() == ("a", "berth-a+2-1.conf", "2"), m.group(0))
+        m = vm.wait_console(r"boot blessed: (\S+) is now (\S+) \((.*)\)", timeout=120)
+        check("blessed after the health window", m.groups() == ("berth-a+2-1.conf", "berth-a.conf",
+                                                                "every critical service healthy for 3s"), m.group(0))
+        check("the watchdog is armed", "watchdog /dev/watchdog0 armed: 30 s" in vm.console(), vm.console()[-2000:])
+        vm.wait_ssh()
+        check("poweroff after the blessing", poweroff(vm) == 0)
+        entries = vm.boot_entries()
+        check("the entry lost its counter on the ESP", entries == ["berth-a.conf", "berth-b.conf"], entries)
+        record = boot_record(vm, "a")
+        check("the record says slot A was blessed", record is not None and
+              (record["outcome"], record["slot"], record["entry"], record["tries_left"], record["step"]) ==
+              ("blessed", "a", "berth-a+2-1.conf", 2, "healthy") and record["version"] != "", record)
+    finally:
+        vm.kill()
+
+    # (b) A critical service that always fails, slot A's entry with 2 tries: A reboots itself
+    # twice, then slot B (the fallback, no counter) boots and records why A failed.
+    vm = VM(args.image_dir, args.work_dir, "rollback", uefi=True)
+    vm = VM(args.image_dir, args.work_dir, "rollback", uefi=True,
+            host_config=host_config(vm, SHORT_TRIAL + "[services]\ndoomed = " + toml_string(DOOMED)))
+    vm.fresh_disk()
+    vm.rename_on_esp("loader/entries/berth-a.conf", "loader/entries/berth-a+2.conf")
+    vm.start()
+    try:
+        m = vm.wait_console(r"slot a failed \(tries spent\): (.*)", timeout=420)
+        console = vm.console()
+        failures = re.findall(r"trial boot failed \(critical service\): critical service 'doomed' failed", console)
+        check("slot A was tried twice, each try ended in a reboot", len(failures) == 2 and
+              len(re.findall(r"berth-init starting", console[:m.start()])) == 3, console[-3000:])
+        check("slot B's boot says why slot A failed",
+              m.group(1).startswith("critical service: critical service 'doomed' failed") and
+              m.group(1).strip().endswith("slot b booted instead"), m.group(0))
+        check("slot B's entry has no counter: nothing to bless",
+              "boot entry berth-b.conf has no boot counter: nothing to bless" in console[m.start():],
+              console[-3000:])
+        vm.wait_ssh()
+        status = json.loads(vm.ssh("berthctl --json status").stdout)
+        check("slot B is up", status.get("boot_slot") == "b", status)
+        check("poweroff on slot B", poweroff(vm) == 0)
+        entries = vm.boot_entries()
+        check("slot A's entry has spent its tries", entries == ["berth-a+0-2.conf", "berth-b.conf"], entries)
+        record = boot_record(vm, "a")
+        check("the record says slot A failed, tries spent, and why", record is not None and
+              (record["outcome"], record["entry"], record["tries_left"], record["step"]) ==
+              ("failed", "berth-a+0-2.conf", 0, "tries spent") and "'doomed' failed" in record["reason"], record)
+    finally:
+        vm.kill()
+
+    # (c) A hung PID 1 (test hook): the watchdog resets the machine (a second boot on the console).
+    vm = VM(args.image_dir, args.work_dir, "watchdog", cmdline_extra="berth.test.hang=after-ready",
+            qemu_args=["-device", "i6300esb", "-action", "watchdog=reset"])
+    vm.fresh_disk()
+    vm.start()
+    try:
+        m = vm.wait_console(r"watchdog /dev/watchdog0 armed: (\d+) s", timeout=180)
+        hung = vm.wait_console(r"PID 1 hangs now", timeout=180, start=m.end())
+        started = time.monotonic()
+        again = vm.wait_console(r"berth-init starting", timeout=120, start=hung.end())
+        waited = time.monotonic() - started
+        check("the hung PID 1 was reset by the watchdog, after about its timeout",
+              again is not None and 20 <= waited <= 100, "%.0f s" % waited)
+        check("a reset, not an orderly reboot", "rebooting" not in vm.console()[hung.end():again.start()],
+              vm.console()[hung.end():again.start()][-1500:])
+    finally:
+        vm.kill()
+
+
 def scenario_bad_root(args):
     vm = VM(args.image_dir, args.work_dir, "bad-root")
     vm = VM(args.image_dir, args.work_dir, "bad-root",
@@ -348,7 +455,7 @@ def scenario_power_cut(args):
 
 
 SCENARIOS = {"lifecycle": scenario_lifecycle, "uefi": scenario_uefi, "bad-root": scenario_bad_root,
-             "power-cut": scenario_power_cut}
+             "power-cut": scenario_power_cut, "blessing": scenario_blessing}
 
 
 def main():

@@ -89,16 +89,6 @@ Result<void> fsync(int fd, const std::string& what) {
     return {};
 }
 
-Result<void> fsync_directory(const std::string& path) {
-    auto fd = TRY(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return fsync(fd.get(), path);
-}
-
-Result<void> rename(const std::string& from, const std::string& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0) return fail_sys("rename '" + from + "' to '" + to + "'");
-    return {};
-}
-
 // <linux/fs.h> would clash with <sys/mount.h> (glibc 2.36); this is its definition.
 #ifndef BLKGETSIZE64
 #define BLKGETSIZE64 _IOR(0x12, 114, size_t)
@@ -178,6 +168,34 @@ Result<void> unlink(const std::string& path) {
 Result<void> rmdir(const std::string& path) {
     if (::rmdir(path.c_str()) < 0) return fail_sys("rmdir '" + path + "'");
     return {};
+}
+
+Result<void> rename(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) < 0) return fail_sys("rename '" + from + "' to '" + to + "'");
+    return {};
+}
+
+Result<void> fsync_path(const std::string& path) {
+    auto fd = TRY(open(path, O_RDONLY | O_CLOEXEC));
+    if (::fsync(fd.get()) < 0) return fail_sys("fsync '" + path + "'");
+    return {};
+}
+
+Result<void> write_file_durably(const std::string& path, std::string_view content, mode_t mode) {
+    const std::string temporary = path + ".new";
+    {
+        auto fd = TRY(open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+        TRY_CTX(write_all(fd.get(), content), "write '" + temporary + "'");
+        if (::fsync(fd.get()) < 0) return fail_sys("fsync '" + temporary + "'");
+    }
+    TRY(rename(temporary, path));
+    auto slash = path.rfind('/');
+    return fsync_path(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
+}
+
+Result<int> ioctl_int(int fd, unsigned long request, int value, const std::string& what) {
+    if (::ioctl(fd, request, &value) < 0) return fail_sys(what);
+    return value;
 }
 
 bool exists(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "berth/pid1/init_system.hpp"
 #include "berth/pid1/last_resort.hpp"
 #include "berth/pid1/machine.hpp"
+#include "berth/pid1/watchdog.hpp"
 #include "berth/sys.hpp"
 
 namespace {
@@ -89,6 +91,23 @@ int berth_init_main(int argc, char** argv) {
     // Parsed while the machine is prepared; taken unless the host config adds services.
     auto manifests = berth::pid1::preload_manifests(options.service_dirs);
     berth::pid1::prepare_host(options);
+    // After prepare_host: the watchdog's driver is among the modules it loads.
+    std::optional<berth::pid1::Watchdog> watchdog;
+    if (options.machine) {
+        if (auto opened = berth::pid1::Watchdog::open(); !opened)
+            berth::log::error("watchdog: " + opened.error().describe());
+        else if (!*opened)
+            berth::log::info("no watchdog device: a hang of PID 1 is not caught");
+        else
+            watchdog = std::move(*opened);
+        if (watchdog) options.watchdog = &*watchdog;
+        if (auto cmdline = berth::sys::read_file("/proc/cmdline")) {
+            auto params = berth::pid1::parse_boot_parameters(*cmdline);
+            std::string hang = params ? params->test_hang : "";
+            if (hang == "after-ready") options.test_hang_after_ready = true;
+            else if (!hang.empty()) berth::log::warning("berth.test.hang='" + hang + "': unknown; the only test hook is after-ready");
+        }
+    }
 
     options.on_boot_settled = [&options] { berth::pid1::finish_machine_in_background(options); };
     auto init = berth::pid1::InitSystem::create(options, &manifests);

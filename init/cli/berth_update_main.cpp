@@ -2,8 +2,6 @@
 // (apply reads the bundle from standard input). It answers with control-protocol lines on
 // standard output: progress, then one final line ("done": true, or an error).
 #include <fcntl.h>
-#include <sys/file.h>
-#include <sys/mount.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +15,7 @@
 #include "berth/pid1/system_setup.hpp"
 #include "berth/supervisor/control_protocol.hpp"
 #include "berth/sys.hpp"
+#include "berth/update/esp_access.hpp"
 #include "berth/update/host_update.hpp"
 
 namespace control = berth::supervisor::control;
@@ -80,36 +79,12 @@ uint64_t memory_budget() {
     return kib ? std::min<uint64_t>(*kib * 1024 / 2, uint64_t{1} << 30) : 0;
 }
 
-// The ESP, writable while the job runs and read-only again after: one writer at a time (the
-// boot blessing takes the same lock).
-class EspWriteAccess {
-public:
-    static Result<EspWriteAccess> acquire(const std::string& esp, bool remount) {
-        EspWriteAccess access;
-        TRY(berth::sys::mkdir_p(berth::paths::kRun));
-        access.lock_ = TRY(berth::sys::open(std::string(berth::paths::kRun) + "/esp.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-        if (::flock(access.lock_.get(), LOCK_EX) != 0) return berth::fail_sys("lock the ESP");
-        if (remount) {
-            if (!berth::pid1::is_mount_point(esp))
-                return berth::fail("the ESP is not mounted on " + esp + " yet (it is, once the boot has settled): try again in a moment");
-            TRY_CTX(berth::sys::mount("", esp, "", MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077"), "make the ESP writable");
-            access.esp_ = esp;
-        }
-        return access;
-    }
-    EspWriteAccess() = default;
-    EspWriteAccess(EspWriteAccess&&) = default;
-    ~EspWriteAccess() {
-        if (!esp_.empty()) {
-            ::sync();
-            (void)berth::sys::mount("", esp_, "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077");
-        }
-    }
-
-private:
-    berth::sys::UniqueFd lock_;
-    std::string esp_;
-};
+// The ESP, writable while the job runs (a plain directory in tests: nothing to remount).
+Result<update::EspWriteAccess> esp_write_access(const Arguments& a) {
+    if (!a.esp_given && !berth::pid1::is_mount_point(a.paths.esp))
+        return berth::fail("the ESP is not mounted on " + a.paths.esp + " yet (it is once the boot has settled): try again in a moment");
+    return update::EspWriteAccess::acquire(a.paths.esp, !a.esp_given);
+}
 
 Result<std::string> target_device(const Arguments& a, const std::string& slot) {
     if (auto given = a.devices.find(slot); given != a.devices.end()) return given->second;
@@ -126,9 +101,11 @@ Result<nlohmann::json> apply(Arguments& a) {
     layout.target_device = TRY(target_device(a, layout.target_slot));
     layout.esp = a.paths.esp;
     auto facts = TRY(update::read_host_facts(a.paths));
+    // Kept before this apply replaces a slot's boot record: a version that failed is not tried again unforced.
+    (void)update::remember_failed_versions(a.paths, facts.failed_versions);
     auto trusted = TRY(update::load_trusted_keys(a.paths.keys_dir));
     a.options.memory_budget = a.stream ? 0 : memory_budget();
-    auto esp = TRY(EspWriteAccess::acquire(a.paths.esp, !a.esp_given));
+    auto esp = TRY(esp_write_access(a));
 
     auto started = Clock::now();
     auto last_emit = started - std::chrono::seconds(1);
@@ -170,7 +147,7 @@ Result<nlohmann::json> apply(Arguments& a) {
 Result<nlohmann::json> run(Arguments& a) {
     if (a.action == "status") return update::status_json(a.paths);
     if (a.action == "rollback") {
-        auto esp = TRY(EspWriteAccess::acquire(a.paths.esp, !a.esp_given));
+        auto esp = TRY(esp_write_access(a));
         std::string done = TRY(update::rollback(a.paths));
         nlohmann::json record = {{"action", "rollback"}, {"time", update::utc_now()}, {"result", done}};
         (void)update::save_record(a.paths, update::kLastRollbackRecord, record);

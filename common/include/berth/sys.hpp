@@ -49,11 +49,17 @@ Result<std::string> read_all(int fd);
 Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
 Result<void> unlink(const std::string& path);
 Result<void> rmdir(const std::string& path);
-bool exists(const std::string& path);
-// Durability: fsync an open file, or a directory (its entries: after a create, rename or unlink).
-Result<void> fsync(int fd, const std::string& what);
-Result<void> fsync_directory(const std::string& path);
 Result<void> rename(const std::string& from, const std::string& to);
+// fsync(2) of a file or directory (a directory's fsync makes a rename in it durable).
+Result<void> fsync_path(const std::string& path);
+// Replaces `path` so that a reader, or the next boot after a power cut, sees the old content or
+// the new, never half: written to path.new, fsynced, renamed over path, the directory fsynced.
+Result<void> write_file_durably(const std::string& path, std::string_view content, mode_t mode = 0644);
+// ioctl(2) with an int argument the kernel may change (WDIOC_SETTIMEOUT); returns that value.
+Result<int> ioctl_int(int fd, unsigned long request, int value, const std::string& what);
+bool exists(const std::string& path);
+// fsync(2) of an open file.
+Result<void> fsync(int fd, const std::string& what);
 // The size of a block device (BLKGETSIZE64), or of a regular file (tests stand in files for disks).
 Result<uint64_t> device_size(int fd, const std::string& what);
 // A disk's logical sector size (BLKSSZGET).

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include "berth/manifest/units.hpp"
 #include "berth/parse_integer.hpp"
 #include "toml_reader.hpp"
 
@@ -12,15 +13,16 @@ using detail::ParseContext;
 using detail::SectionKeys;
 using detail::TableReader;
 
-enum Section { kTop, kSsh, kNetwork, kStatic, kNtp };
+enum Section { kTop, kSsh, kNetwork, kStatic, kNtp, kUpdate };
 
 const std::vector<SectionKeys>& sections() {
     static const std::vector<SectionKeys> all = {
-        {"the top level", {"hostname", "ssh", "network", "ntp", "services"}},
+        {"the top level", {"hostname", "ssh", "network", "ntp", "update", "services"}},
         {"[ssh]", {"authorized_keys"}},
         {"[network]", {"dns", "static"}},
         {"[[network.static]]", {"interface", "address", "gateway"}},
         {"[ntp]", {"servers"}},
+        {"[update]", {"health_window", "bless_timeout"}},
     };
     return all;
 }
@@ -87,6 +89,31 @@ Result<void> parse_network(const TableReader& network, HostConfig& config) {
     return {};
 }
 
+Result<void> parse_update(const TableReader& update, HostConfig& config) {
+    using std::chrono::hours;
+    using std::chrono::seconds;
+    TRY(update.check_keys(sections()[kUpdate]));
+    auto within = [&](std::string_view key, Duration value, Duration min, Duration max) -> Result<void> {
+        if (value < min || value > max)
+            return update.fail_at_value(key, "'" + format_duration(value) + "' is out of range (" + format_duration(min) +
+                                                 " to " + format_duration(max) + ")");
+        return {};
+    };
+    if (auto window = TRY(update.duration("health_window"))) {
+        TRY(within("health_window", *window, seconds(1), hours(1)));
+        config.health_window = *window;
+    }
+    if (auto limit = TRY(update.duration("bless_timeout"))) {
+        TRY(within("bless_timeout", *limit, seconds(10), hours(24)));
+        config.bless_timeout = *limit;
+    }
+    if (config.bless_timeout <= config.health_window)
+        return update.fail_at_value(update.find("bless_timeout") ? "bless_timeout" : "health_window",
+                                    "bless_timeout (" + format_duration(config.bless_timeout) +
+                                        ") must be longer than health_window (" + format_duration(config.health_window) + ")");
+    return {};
+}
+
 }  // namespace
 
 Result<HostConfig> parse_host_config(std::string_view toml_text, const std::string& file_path) {
@@ -116,6 +143,7 @@ Result<HostConfig> parse_host_config(std::string_view toml_text, const std::stri
             if (server.empty() || server.find_first_of(" \t\n/") != std::string::npos)
                 return ntp->fail_at_value("servers", "invalid server name '" + server + "'");
     }
+    if (auto update = TRY(top.table("update"))) TRY(parse_update(*update, config));
     if (auto services = TRY(top.string_table("services", false, false))) {
         for (const auto& [name, text] : *services) {
             if (!is_valid_service_name(name)) {

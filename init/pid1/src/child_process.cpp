@@ -52,12 +52,18 @@ Result<bool> ChildTask::read_available() {
     }
 }
 
+void ChildTask::leave_to_reaper(bool stop) {
+    if (stop && pid_ > 0) ::kill(pid_, SIGKILL);
+    pid_ = -1;
+    pipe_.reset();
+}
+
 void ChildTask::kill_and_reap() {
     if (pid_ > 0) ::kill(pid_, SIGKILL);
     abandon();
 }
 
-Result<ChildTask> start_in_child(const std::function<std::string()>& produce) {
+Result<ChildTask> start_in_child(const std::function<std::string()>& produce, ChildAnswer how) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) < 0) return fail_sys("pipe");
     sys::UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -67,6 +73,8 @@ Result<ChildTask> start_in_child(const std::function<std::string()>& produce) {
         read_end.reset();
         ::_exit(sys::write_all(write_end.get(), produce()) ? 0 : 1);
     }
+    if (how == ChildAnswer::Watched && ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) < 0)
+        return fail_sys("helper process pipe");  // the ChildTask is not made: read_end's close ends the child's write
     return ChildTask(pid, std::move(read_end));
 }
 

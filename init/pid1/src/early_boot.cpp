@@ -228,6 +228,7 @@ Result<BootParameters> parse_boot_parameters(std::string_view cmdline) {
         else if (key == "init") params.init = value;
         else if (key == "berth.slot") params.slot = value;
         else if (key == "berth.state") params.state = value;
+        else if (key == "berth.test.hang") params.test_hang = value;
         else if (key == "berth.rootwait") {
             auto seconds = parse_integer<int>(value, 1, 3600);
             if (!seconds)

@@ -12,7 +12,8 @@
 namespace berth::pid1 {
 
 enum class Source : uint32_t {
-    Signal = 1, Control, Client, ServiceOut, ServiceErr, Notify, Logd, Launch, ReadyFile, ManifestCheck, UpdateJob
+    Signal = 1, Control, Client, ServiceOut, ServiceErr, Notify, Logd, Launch, ReadyFile, ManifestCheck, UpdateJob,
+    BootBlessing
 };
 
 struct ReadyEvent {

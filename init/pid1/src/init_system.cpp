@@ -24,6 +24,7 @@
 #include "berth/paths.hpp"
 #include "berth/pid1/service_config.hpp"
 #include "berth/supervisor/wall_time.hpp"
+#include "boot_blessing.hpp"
 #include "control_handler.hpp"
 #include "control_server.hpp"
 #include "event_loop.hpp"
@@ -98,6 +99,7 @@ struct InitSystem::Impl final : ControlBackend {
     // Actions are performed in order; those that performing one yields go to the end of the queue.
     std::vector<supervisor::Action> pending_actions;
     bool performing = false;
+    std::unique_ptr<BootBlessing> blessing;     // a machine's trial boot (options.boot_trial)
 
     Impl(InitOptions o, EventLoop l) : options(std::move(o)), loop(std::move(l)), forwarder(loop, options.logd_socket) {}
 
@@ -236,6 +238,7 @@ struct InitSystem::Impl final : ControlBackend {
     void perform_one(const supervisor::AllStopped&) { done = true; }
     void perform_one(const supervisor::ServiceFailedCritical& a) {
         note(a.name, supervisor::LogLevel::Error, "critical service failed: " + a.reason);
+        if (blessing) blessing->critical_failed(a, Clock::now());
     }
     void perform_one(const supervisor::ServiceRemoved& a) {
         processes->removed(a.name);
@@ -359,6 +362,7 @@ struct InitSystem::Impl final : ControlBackend {
                 finish_update_if_done();
                 continue;
             }
+            if (blessing && blessing->reaped(pid)) continue;
             processes->reaped(pid, status);  // else an orphan re-parented to us: reaping it was the whole job
         }
     }
@@ -371,12 +375,20 @@ struct InitSystem::Impl final : ControlBackend {
 
     // ---- loop ----
     PowerAction run() {
+        if (options.boot_trial)
+            blessing = std::make_unique<BootBlessing>(
+                loop, *options.boot_trial, BootBlessingPaths{},
+                BootBlessingHooks{[this](supervisor::LogLevel level, const std::string& text) { note("", level, text); },
+                                  [this] { begin_shutdown(PowerAction::Reboot); }},
+                Clock::now());
         perform(super->start_all(Clock::now()));
         while (!done) {
             int timeout = -1;
             auto deadline = super->next_deadline();
             for (auto other : {processes->next_removal(),
-                               adds.empty() || !adds.front().check ? std::nullopt : std::optional(adds.front().deadline)})
+                               adds.empty() || !adds.front().check ? std::nullopt : std::optional(adds.front().deadline),
+                               blessing ? blessing->next_deadline() : std::nullopt,
+                               options.watchdog ? std::optional(options.watchdog->next_pet()) : std::nullopt})
                 if (other && (!deadline || *other < *deadline)) deadline = other;
             if (deadline) {
                 auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
@@ -392,6 +404,11 @@ struct InitSystem::Impl final : ControlBackend {
             perform(super->tick(now));
             processes->retry_removals(now);
             add_check_overdue(now);
+            if (options.watchdog) options.watchdog->pet_if_due(now);
+            if (blessing) {
+                blessing->tick(now);
+                blessing->observe([&] { return super->statuses(now); }, now);
+            }
             if (forwarder.try_connect(now)) {
                 note("", supervisor::LogLevel::Info, "forwarding logs to logd");
                 forward_all();
@@ -405,6 +422,7 @@ struct InitSystem::Impl final : ControlBackend {
             if (update_job->output_fd() >= 0) loop.unwatch(update_job->output_fd());
             update_job->kill();
         }
+        if (blessing) blessing->abandon();
         processes->finish_removals();
         return power == PowerAction::None ? PowerAction::Poweroff : power;
     }
@@ -448,13 +466,23 @@ struct InitSystem::Impl final : ControlBackend {
         if (not_ready.empty()) {
             boot_ready_seconds = at;
             note("", supervisor::LogLevel::Info, "boot: all " + std::to_string(statuses.size()) + " services ready" + figures);
+            if (options.test_hang_after_ready) hang_for_test();
         } else {
             std::string names;
             for (const auto& n : not_ready) names += (names.empty() ? "" : ", ") + n;
             note("", supervisor::LogLevel::Warning, "boot: settled" + std::string(figures) + " with services not ready: " + names);
         }
         if (options.on_boot_settled) options.on_boot_settled();
+        if (blessing) blessing->inspect(Clock::now());
         processes->trim_due = true;  // the boot was the biggest burst of all
+    }
+
+    // Test hook berth.test.hang=after-ready (docs/updates.md): PID 1 stops petting and sleeps
+    // for good, as a hung PID 1 would; the watchdog must reset the machine.
+    [[noreturn]] void hang_for_test() {
+        note("", supervisor::LogLevel::Warning,
+             "test hook berth.test.hang=after-ready: PID 1 hangs now; the watchdog should reset the machine");
+        for (;;) ::pause();
     }
 
     void dispatch(const ReadyEvent& ev) {
@@ -468,6 +496,9 @@ struct InitSystem::Impl final : ControlBackend {
             case Source::ReadyFile: return processes->ready_files_changed();
             case Source::ManifestCheck: return add_check_readable();
             case Source::UpdateJob: return update_job_readable();
+            case Source::BootBlessing:
+                if (blessing) blessing->child_readable(Clock::now());
+                return;
             case Source::ServiceOut:
             case Source::ServiceErr:
             case Source::Notify:
@@ -549,6 +580,8 @@ void finish_shutdown(const InitOptions& options, PowerAction action) {
     }
     ::sync();
     if (!options.machine) return;
+    // Unmounting may wait on a disk: a full timeout for it (the watchdog stays armed).
+    if (options.watchdog) options.watchdog->pet();
     // Remount read-only what we cannot unmount (the root), so the next boot finds it clean.
     for (const char* target : {"/sys/fs/cgroup", "/dev/shm", "/dev/pts", "/run"}) ::umount2(target, MNT_DETACH);
     // The state partition: unmounted when nothing holds it, else read-only; either way its
@@ -557,6 +590,10 @@ void finish_shutdown(const InitOptions& options, PowerAction action) {
     if (::umount2("/var", 0) != 0) ::mount(nullptr, "/var", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
     ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
     ::sync();
+    if (options.watchdog) {
+        if (action == PowerAction::Reboot) options.watchdog->arm_for_reboot();
+        else options.watchdog->disarm();
+    }
     ::reboot(action == PowerAction::Reboot ? RB_AUTOBOOT : RB_POWER_OFF);
 }
 

@@ -8,11 +8,13 @@
 #include <cstring>
 
 #include "berth/log.hpp"
+#include "berth/parse_integer.hpp"
 #include "berth/paths.hpp"
 #include "berth/pid1/child_process.hpp"
 #include "berth/pid1/early_boot.hpp"
 #include "berth/pid1/host_setup.hpp"
 #include "berth/pid1/system_setup.hpp"
+#include "berth/pid1/watchdog.hpp"
 #include "berth/sys.hpp"
 
 namespace berth::pid1 {
@@ -26,7 +28,88 @@ void attempt(const char* what, Result<void> result) {
 struct MachineChoices {
     std::string hostname;          // from the host config; empty: keep the default
     std::string host_services_dir;  // the host config's extra services; empty: none
+    update::TrialLimits trial;      // the host config's [update]
 };
+
+// The choices as the child sends them: one per line, the durations in milliseconds.
+std::string encode_choices(const MachineChoices& c) {
+    return c.hostname + "\n" + c.host_services_dir + "\n" + std::to_string(c.trial.health_window.count()) + "\n" +
+           std::to_string(c.trial.time_limit.count()) + "\n";
+}
+
+// What does not read as such keeps the defaults (the host config was validated in the child).
+MachineChoices decode_choices(std::string_view text) {
+    MachineChoices choices;
+    std::vector<std::string_view> lines;
+    for (size_t at = 0; at < text.size();) {
+        size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) break;
+        lines.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    if (lines.size() != 4) return choices;
+    choices.hostname = lines[0];
+    choices.host_services_dir = lines[1];
+    constexpr long long kDay = 24LL * 3600 * 1000;
+    if (auto window = parse_integer<long long>(lines[2], 1, kDay)) choices.trial.health_window = supervisor::Duration(*window);
+    if (auto limit = parse_integer<long long>(lines[3], 1, kDay)) choices.trial.time_limit = supervisor::Duration(*limit);
+    return choices;
+}
+
+// Cgroup controllers, modules, entropy, the runtime directories, the seccomp cache and the host config.
+MachineChoices prepare_machine_state() {
+    MachineChoices choices;
+    attempt("enable cgroup controllers", enable_cgroup_controllers("/sys/fs/cgroup").transform([](auto&&) {}));
+    // The list ends with watchdog drivers "until found": the hardware's if this kernel drives
+    // it, else softdog (watchdog.hpp).
+    attempt("load modules", load_listed_modules(paths::kModules, [] { return sys::exists(kWatchdogDevice); }));
+    // After the modules: a hardware RNG driver (virtio_rng) feeds the pool.
+    attempt("seed entropy", seed_entropy(paths::kRandomSeed));
+    // Bind-mount sources of the default services; they must exist before any service starts.
+    for (const char* dir :
+         {paths::kRuntimeServices, paths::kVolumes, paths::kLogs, paths::kLogdRun, paths::kSyslog})
+        attempt(dir, sys::mkdir_p(dir));
+    attempt(paths::kSsh, sys::mkdir_p(paths::kSsh, 0700));
+    // The image's precompiled seccomp filters seed the runtime's cache (compiling one costs a
+    // quarter of a second under emulation).
+    attempt("seed the seccomp cache", copy_directory_files(paths::kSeccompCacheSeed, paths::kSeccompCache));
+
+    HostSetupPaths paths;
+    // The ESP is a source of the host config, after fw_cfg: mounted now only if fw_cfg has none.
+    if (!sys::exists(paths.sources.front())) attempt("mount the ESP", mount_esp());
+    auto host = apply_host_config(paths);
+    if (!host) {
+        log::error("host config: " + host.error().describe() + "; booting with the image's defaults");
+        return choices;
+    }
+    if (!host->source.empty()) log::info("host config from " + host->source);
+    choices.hostname = host->config.hostname;
+    if (!host->config.services.empty()) choices.host_services_dir = paths.services_dir;
+    choices.trial = {host->config.health_window, host->config.bless_timeout};
+    return choices;
+}
+
+// prepare_machine_state() in a child process (child_process.hpp), which sends back its
+// choices as lines. If no child can start, PID 1 does the work; if the child failed, PID 1
+// does not try again (what crashed a child would crash PID 1, and with it the machine) and boots
+// with the image's defaults.
+MachineChoices prepare_machine_state_in_child() {
+    auto child = start_in_child([] {
+        return encode_choices(prepare_machine_state());
+    });
+    if (!child) {
+        log::warning("preparing the machine in-process: " + child.error().describe());
+        return prepare_machine_state();
+    }
+    auto answer = child->answer();
+    if (!answer) {
+        log::error("preparing the machine: " + answer.error().describe() + "; booting with the image's defaults");
+        return {};
+    }
+    return decode_choices(*answer);
+}
+
+}  // namespace
 
 // The ESP (read-only): where a host config baked into the image lives, and what updates and
 // boot counting write. Its modules load on demand: most boots need it only after the services.
@@ -52,63 +135,6 @@ Result<void> mount_efivarfs() {
     return {};
 }
 
-// Cgroup controllers, modules, entropy, the runtime directories, the seccomp cache and the host config.
-MachineChoices prepare_machine_state() {
-    MachineChoices choices;
-    attempt("enable cgroup controllers", enable_cgroup_controllers("/sys/fs/cgroup").transform([](auto&&) {}));
-    attempt("load modules", load_listed_modules(paths::kModules));
-    // After the modules: a hardware RNG driver (virtio_rng) feeds the pool.
-    attempt("seed entropy", seed_entropy(paths::kRandomSeed));
-    // Bind-mount sources of the default services; they must exist before any service starts.
-    for (const char* dir :
-         {paths::kRuntimeServices, paths::kVolumes, paths::kLogs, paths::kLogdRun, paths::kSyslog})
-        attempt(dir, sys::mkdir_p(dir));
-    attempt(paths::kSsh, sys::mkdir_p(paths::kSsh, 0700));
-    // The image's precompiled seccomp filters seed the runtime's cache (compiling one costs a
-    // quarter of a second under emulation).
-    attempt("seed the seccomp cache", copy_directory_files(paths::kSeccompCacheSeed, paths::kSeccompCache));
-
-    HostSetupPaths paths;
-    // The ESP is a source of the host config, after fw_cfg: mounted now only if fw_cfg has none.
-    if (!sys::exists(paths.sources.front())) attempt("mount the ESP", mount_esp());
-    auto host = apply_host_config(paths);
-    if (!host) {
-        log::error("host config: " + host.error().describe() + "; booting with the image's defaults");
-        return choices;
-    }
-    if (!host->source.empty()) log::info("host config from " + host->source);
-    choices.hostname = host->config.hostname;
-    if (!host->config.services.empty()) choices.host_services_dir = paths.services_dir;
-    return choices;
-}
-
-// prepare_machine_state() in a child process (child_process.hpp), which sends back its two
-// choices as two lines. If no child can start, PID 1 does the work; if the child failed, PID 1
-// does not try again (what crashed a child would crash PID 1, and with it the machine) and boots
-// with the image's defaults.
-MachineChoices prepare_machine_state_in_child() {
-    auto child = start_in_child([] {
-        auto choices = prepare_machine_state();
-        return choices.hostname + "\n" + choices.host_services_dir + "\n";
-    });
-    if (!child) {
-        log::warning("preparing the machine in-process: " + child.error().describe());
-        return prepare_machine_state();
-    }
-    auto answer = child->answer();
-    MachineChoices choices;
-    if (!answer) {
-        log::error("preparing the machine: " + answer.error().describe() + "; booting with the image's defaults");
-        return choices;
-    }
-    size_t end = answer->find('\n');
-    choices.hostname = answer->substr(0, end);
-    choices.host_services_dir = answer->substr(end + 1, answer->size() - end - 2);
-    return choices;
-}
-
-}  // namespace
-
 void boot_from_initramfs() {
     auto booted = run_early_boot();
     log::error("early boot failed: " + booted.error().describe());
@@ -128,6 +154,7 @@ void prepare_host(InitOptions& options) {
         // Ctrl-Alt-Del becomes SIGINT to PID 1 (an orderly reboot) instead of an instant reset.
         if (::reboot(RB_DISABLE_CAD) != 0) log::error(std::string("disable Ctrl-Alt-Del: ") + error_text(errno));
         auto choices = prepare_machine_state_in_child();
+        options.boot_trial = choices.trial;
         options.hostname = choices.hostname.empty() ? (options.hostname.empty() ? "berth" : options.hostname) : choices.hostname;
         if (options.spec_context.syslog_dir.empty()) options.spec_context.syslog_dir = paths::kSyslog;
         // After the image's services, before those added at run time (which may replace them).
@@ -141,8 +168,6 @@ void prepare_host(InitOptions& options) {
 void finish_machine_in_background(const InitOptions& options) {
     if (!options.machine) return;
     attempt("finish the machine's preparation in the background", run_at_idle_priority([] {
-                attempt("mount the ESP", mount_esp());
-                attempt("mount efivarfs", mount_efivarfs());
                 auto loaded = load_listed_modules(paths::kModulesLater);
                 if (!loaded) log::error("load modules (/etc/berth/modules.later): " + loaded.error().describe());
                 // Normal grace periods from here on (expedited ones interrupt every CPU).

@@ -124,9 +124,8 @@ ManifestCheck check_manifest_here(const std::string& text, const std::string& pa
 
 Result<ChildTask> start_manifest_check(const std::string& text, const std::string& path, const std::string& file_name,
                                        const manifest::SpecContext& context) {
-    auto task = TRY(start_in_child([&] { return manifest::encode(check_manifest_here(text, path, file_name, context)); }));
-    if (::fcntl(task.answer_fd(), F_SETFL, O_NONBLOCK) < 0) return fail_sys("helper process pipe");
-    return task;
+    return start_in_child([&] { return manifest::encode(check_manifest_here(text, path, file_name, context)); },
+                          ChildAnswer::Watched);
 }
 
 Result<ManifestCheck> decode_manifest_check(const std::string& answer) { return manifest::decode<ManifestCheck>(answer); }

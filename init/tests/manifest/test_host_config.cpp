@@ -85,3 +85,24 @@ TEST_CASE("a bad extra manifest is not a host config error", "[unit][host-config
     HostConfig c = parse_ok("[services]\nbroken = \"[container]\\nimagee = 1\\n\"\n");
     CHECK(c.services.at("broken") == "[container]\nimagee = 1\n");
 }
+
+TEST_CASE("[update]: the health window and the time limit of a trial boot", "[unit][host-config]") {
+    using namespace std::chrono_literals;
+    HostConfig defaults = parse_ok("");
+    CHECK(defaults.health_window == 30s);
+    CHECK(defaults.bless_timeout == 5min);
+    HostConfig c = parse_ok("[update]\nhealth_window = \"3s\"\nbless_timeout = \"2m\"\n");
+    CHECK(c.health_window == 3s);
+    CHECK(c.bless_timeout == 2min);
+    CHECK(parse_ok("[update]\nhealth_window = \"1m\"\n").bless_timeout == 5min);
+    CHECK(parse_error("[update]\nhealth_window = \"0s\"\n") ==
+          "host.toml:2:17: update.health_window: '0s' is out of range (1s to 1h)");
+    CHECK(parse_error("[update]\nbless_timeout = \"25h\"\n") ==
+          "host.toml:2:17: update.bless_timeout: '25h' is out of range (10s to 24h)");
+    CHECK(parse_error("[update]\nhealth_window = \"10m\"\n") ==
+          "host.toml:2:17: update.health_window: bless_timeout (5m) must be longer than health_window (10m)");
+    CHECK(parse_error("[update]\nhealth_window = \"30s\"\nbless_timeout = \"20s\"\n") ==
+          "host.toml:3:17: update.bless_timeout: bless_timeout (20s) must be longer than health_window (30s)");
+    CHECK(parse_error("[update]\nhealth_windw = \"3s\"\n").find("did you mean 'health_window'") != std::string::npos);
+    CHECK(parse_error("[update]\nhealth_window = 3\n").starts_with("host.toml:2:17: update.health_window:"));
+}

@@ -83,7 +83,7 @@ TEST_CASE("apply: the bundle lands in the other slot and its entry counts boots"
                                  "esp/loader/loader.conf"})
             CHECK(after[path] == before[path]);
         // Nothing temporary left behind.
-        for (const auto& [path, content] : after) CHECK_FALSE((path.ends_with(".new") || path.ends_with(".incomplete")));
+        for (const auto& [path, content] : after) CHECK_FALSE((path.ends_with(".new")));
         REQUIRE_FALSE(host.seen.empty());
         CHECK(host.seen.back().phase == "done");
         CHECK(std::any_of(host.seen.begin(), host.seen.end(), [](const Progress& p) { return p.phase == "verify" && p.done == p.total; }));
@@ -176,9 +176,9 @@ TEST_CASE("apply: the ESP must hold kernel and initramfs, counting what they rep
 }
 
 TEST_CASE("boot entries of a slot are told by name") {
-    for (const char* yes : {"berth-b.conf", "berth-b+3.conf", "berth-b+2-1.conf", "berth-b+0-3.conf", "berth-b+3.conf.incomplete"})
+    for (const char* yes : {"berth-b.conf", "berth-b+3.conf", "berth-b+2-1.conf", "berth-b+0-3.conf", "berth-b+3.conf.new"})
         CHECK(is_slot_entry(yes, "b"));
     for (const char* no : {"berth-a.conf", "berth-b", "berth-bb.conf", "berth-b+.conf", "berth-b+x.conf", "berth-b+1-.conf",
-                           "berth-b.conf~", "other-b.conf", "berth-b+3.conf.new"})
+                           "berth-b.conf~", "other-b.conf", "berth-b+3.conf.old"})
         CHECK_FALSE(is_slot_entry(no, "b"));
 }

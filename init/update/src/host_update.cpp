@@ -11,6 +11,8 @@
 
 #include "berth/parse_integer.hpp"
 #include "berth/sys.hpp"
+#include "berth/update/boot_entry.hpp"
+#include "berth/update/boot_record.hpp"
 
 namespace berth::update {
 namespace {
@@ -18,33 +20,6 @@ namespace {
 constexpr const char* kEntries = "/loader/entries";
 
 std::string first_line(std::string text) { return text.substr(0, text.find('\n')); }
-
-// KEY=value or KEY="value" from an os-release file.
-std::string os_release_value(std::string_view text, std::string_view key) {
-    std::istringstream in{std::string(text)};
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind(std::string(key) + "=", 0) != 0) continue;
-        std::string value = line.substr(key.size() + 1);
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-            value = value.substr(1, value.size() - 2);
-        return value;
-    }
-    return "";
-}
-
-// The value of a Boot Loader Spec entry's key ("version    0.2.0").
-std::string entry_value(std::string_view text, std::string_view key) {
-    std::istringstream in{std::string(text)};
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::string k, v;
-        words >> k;
-        if (k != key) continue;
-        std::getline(words >> std::ws, v);
-        return v;
-    }
-    return "";
-}
 
 std::vector<std::string> entry_files(const std::string& esp) {
     std::vector<std::string> names;
@@ -76,14 +51,13 @@ Result<std::string> read_booted_slot(const HostPaths& paths) {
 
 Result<HostFacts> read_host_facts(const HostPaths& paths) {
     HostFacts facts;
-    facts.version = os_release_value(TRY(sys::read_file(paths.os_release)), "VERSION_ID");
+    facts.version = os_release_version(TRY(sys::read_file(paths.os_release)));
     if (facts.version.empty()) return fail(paths.os_release + " has no VERSION_ID");
     facts.compatible = first_line(TRY(sys::read_file(paths.compatible)));
     struct utsname u{};
     ::uname(&u);
     facts.architecture = u.machine;
-    if (auto last = load_record(paths, kLastUpdateRecord); last && last->value("outcome", "") == "failed-boot")
-        facts.failed_versions.push_back(last->value("version", ""));
+    facts.failed_versions = failed_versions(paths);
     return facts;
 }
 
@@ -99,11 +73,11 @@ std::vector<SlotView> read_slots(const std::string& esp) {
         SlotView view{slot};
         for (const auto& file : entry_files(esp)) {
             auto name = parse_entry_name(file);
-            if (!name || name->slot != slot) continue;
+            if (!name || slot_of_entry(name->base) != slot) continue;
             view.entry = file;
             view.tries_left = name->tries_left;
             view.tries_done = name->tries_done;
-            if (auto text = sys::read_file(esp + kEntries + "/" + file)) view.version = entry_value(*text, "version");
+            if (auto text = sys::read_file(esp + kEntries + "/" + file)) view.version = entry_version(*text);
         }
         std::string dir = esp + "/berth/" + slot;
         view.boot_files = sys::exists(dir + "/vmlinuz") && sys::exists(dir + "/initramfs.img");
@@ -114,14 +88,8 @@ std::vector<SlotView> read_slots(const std::string& esp) {
 
 Result<void> save_record(const HostPaths& paths, const std::string& name, const nlohmann::json& record) {
     TRY(sys::mkdir_p(paths.state_dir, 0700));
-    std::string target = paths.state_dir + "/" + name, temporary = target + ".new";
-    {
-        auto fd = TRY(sys::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        TRY(sys::write_all(fd.get(), record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
-        TRY(sys::fsync(fd.get(), temporary));
-    }
-    TRY(sys::rename(temporary, target));
-    return sys::fsync_directory(paths.state_dir);
+    return sys::write_file_durably(paths.state_dir + "/" + name,
+                                   record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600);
 }
 
 std::optional<nlohmann::json> load_record(const HostPaths& paths, const std::string& name) {
@@ -130,6 +98,23 @@ std::optional<nlohmann::json> load_record(const HostPaths& paths, const std::str
     auto record = nlohmann::json::parse(*text, nullptr, false);
     if (record.is_discarded() || !record.is_object()) return std::nullopt;
     return record;
+}
+
+std::vector<std::string> failed_versions(const HostPaths& paths) {
+    std::vector<std::string> versions;
+    if (auto kept = load_record(paths, kFailedVersionsRecord); kept && kept->contains("versions") && (*kept)["versions"].is_array())
+        for (const auto& v : (*kept)["versions"])
+            if (v.is_string()) versions.push_back(v.get<std::string>());
+    if (auto records = read_boot_records(paths.state_dir))
+        for (const auto& r : *records)
+            if (r.outcome == BootOutcome::Failed && !r.version.empty() &&
+                std::find(versions.begin(), versions.end(), r.version) == versions.end())
+                versions.push_back(r.version);
+    return versions;
+}
+
+Result<void> remember_failed_versions(const HostPaths& paths, const std::vector<std::string>& versions) {
+    return save_record(paths, kFailedVersionsRecord, {{"versions", versions}});
 }
 
 nlohmann::json status_json(const HostPaths& paths) {
@@ -151,6 +136,11 @@ nlohmann::json status_json(const HostPaths& paths) {
     status["slots"] = slots;
     status["last_update"] = load_record(paths, kLastUpdateRecord).value_or(nullptr);
     status["last_rollback"] = load_record(paths, kLastRollbackRecord).value_or(nullptr);
+    nlohmann::json boots = nlohmann::json::object();
+    if (auto records = read_boot_records(paths.state_dir))
+        for (const auto& r : *records) boots[r.slot] = nlohmann::json::parse(format_boot_record(r), nullptr, false);
+    status["boots"] = boots;
+    status["failed_versions"] = failed_versions(paths);
     return status;
 }
 
@@ -165,7 +155,7 @@ Result<std::string> rollback(const HostPaths& paths) {
     std::string entries = paths.esp + kEntries;
     std::string spent = "berth-" + booted + "+0-" + std::to_string(current.tries_done.value_or(0) + 1) + ".conf";
     TRY(sys::rename(entries + "/" + current.entry, entries + "/" + spent));
-    TRY(sys::fsync_directory(entries));
+    TRY(sys::fsync_path(entries));
     return "slot " + other + " (" + target.version + ") boots next; slot " + booted + "'s entry is now " + spent +
            " (tries spent), so the boot loader passes it over";
 }

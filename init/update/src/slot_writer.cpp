@@ -10,6 +10,7 @@
 
 #include "berth/parse_integer.hpp"
 #include "berth/sys.hpp"
+#include "berth/update/boot_entry.hpp"
 #include "berth/update/version.hpp"
 
 namespace berth::update {
@@ -17,8 +18,8 @@ namespace {
 
 constexpr const char* kEntriesDir = "/loader/entries";
 constexpr size_t kWriteChunk = 1 << 20;
-// A new entry's name until it is complete: systemd-boot reads only *.conf.
-constexpr std::string_view kIncompleteSuffix = ".incomplete";
+// A new file's name until it is complete (sys::write_file_durably's): systemd-boot reads only *.conf.
+constexpr std::string_view kIncompleteSuffix = ".new";
 
 uint64_t round_up(uint64_t bytes, uint64_t block) { return block ? (bytes + block - 1) / block * block : bytes; }
 
@@ -40,13 +41,6 @@ std::vector<std::string> list_dir(const std::string& dir) {
     }
     std::sort(names.begin(), names.end());
     return names;
-}
-
-// Writes `data` to `path` (created or truncated) and fsyncs it.
-Result<void> write_synced(const std::string& path, std::string_view data) {
-    auto fd = TRY(sys::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    TRY_CTX(sys::write_all(fd.get(), data), "write " + path);
-    return sys::fsync(fd.get(), path);
 }
 
 // A part read whole into memory, its hash checked.
@@ -120,11 +114,11 @@ Result<void> remove_target_entries(const SlotLayout& layout) {
         TRY(sys::unlink(entries + "/" + name));
         removed = true;
     }
-    if (removed) TRY(sys::fsync_directory(entries));
+    if (removed) TRY(sys::fsync_path(entries));
     // Its kernel and initramfs go too, so that the new ones fit where the ESP is tight.
     std::string dir = slot_dir(layout);
     for (const auto& name : list_dir(dir)) TRY(sys::unlink(dir + "/" + name));
-    if (sys::exists(dir)) TRY(sys::fsync_directory(dir));
+    if (sys::exists(dir)) TRY(sys::fsync_path(dir));
     return {};
 }
 
@@ -132,12 +126,9 @@ Result<void> remove_target_entries(const SlotLayout& layout) {
 Result<void> install_boot_files(const SlotLayout& layout, const std::string& kernel, const std::string& initramfs) {
     std::string dir = slot_dir(layout);
     TRY(sys::mkdir_p(dir));
-    for (const auto& [name, data] : {std::pair<std::string, const std::string&>{"vmlinuz", kernel}, {"initramfs.img", initramfs}}) {
-        TRY(write_synced(dir + "/" + name + ".new", data));
-        TRY(sys::rename(dir + "/" + name + ".new", dir + "/" + name));
-    }
-    TRY(sys::fsync_directory(dir));
-    return sys::fsync_directory(layout.esp + "/berth");
+    TRY(sys::write_file_durably(dir + "/vmlinuz", kernel));
+    TRY(sys::write_file_durably(dir + "/initramfs.img", initramfs));
+    return sys::fsync_path(layout.esp + "/berth");
 }
 
 // Step 6.
@@ -145,10 +136,7 @@ Result<std::string> install_entry(const SlotLayout& layout, const BundleManifest
     std::string entries = layout.esp + kEntriesDir;
     TRY(sys::mkdir_p(entries));
     std::string name = counting_entry_name(layout.target_slot, tries);
-    std::string temporary = entries + "/" + name + std::string(kIncompleteSuffix);
-    TRY(write_synced(temporary, entry_text(manifest, layout.target_slot)));
-    TRY(sys::rename(temporary, entries + "/" + name));
-    TRY(sys::fsync_directory(entries));
+    TRY(sys::write_file_durably(entries + "/" + name, entry_text(manifest, layout.target_slot)));
     return name;
 }
 
@@ -186,7 +174,7 @@ Result<void> check_space(const BundleManifest& m, const SpaceFacts& space) {
 }
 
 std::string counting_entry_name(std::string_view slot, int tries) {
-    return "berth-" + std::string(slot) + "+" + std::to_string(tries) + ".conf";
+    return entry_file_name({"berth-" + std::string(slot), tries, std::nullopt});
 }
 
 std::string entry_text(const BundleManifest& m, std::string_view slot) {
@@ -201,29 +189,10 @@ std::string entry_text(const BundleManifest& m, std::string_view slot) {
            "options    " + m.cmdline_for(slot) + "\n";
 }
 
-std::optional<EntryName> parse_entry_name(std::string_view file) {
-    if (!file.starts_with("berth-") || !file.ends_with(".conf")) return std::nullopt;
-    std::string_view rest = file.substr(6, file.size() - 6 - 5);
-    EntryName name;
-    auto plus = rest.find('+');
-    name.slot = std::string(rest.substr(0, plus));
-    if (name.slot != "a" && name.slot != "b") return std::nullopt;
-    if (plus == std::string_view::npos) return name;
-    std::string_view counter = rest.substr(plus + 1);
-    auto dash = counter.find('-');
-    name.tries_left = parse_integer<int>(counter.substr(0, dash), 0, 1000);
-    if (!name.tries_left) return std::nullopt;
-    if (dash != std::string_view::npos) {
-        name.tries_done = parse_integer<int>(counter.substr(dash + 1), 0, 1000);
-        if (!name.tries_done) return std::nullopt;
-    }
-    return name;
-}
-
 bool is_slot_entry(std::string_view file, std::string_view slot) {
     if (file.ends_with(kIncompleteSuffix)) file.remove_suffix(kIncompleteSuffix.size());
     auto name = parse_entry_name(file);
-    return name && name->slot == slot;
+    return name && slot_of_entry(name->base) == slot;
 }
 
 Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKey>& trusted, const SlotLayout& layout,

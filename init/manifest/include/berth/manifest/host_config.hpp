@@ -3,6 +3,7 @@
 // Format and examples: docs/host-config.md. Validation is as strict as for manifests.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ struct HostConfig {
     std::vector<std::string> dns;                   // overrides the resolvers DHCP hands out
     std::vector<std::string> ntp_servers;           // empty = the image's default pool
     std::map<std::string, std::string> services;    // service name → manifest text (validated at load)
+    // [update]: a trial boot (boot counter) is blessed once every critical service has been
+    // healthy for health_window; without that within bless_timeout of PID 1's start, it reboots.
+    std::chrono::milliseconds health_window = std::chrono::seconds(30);
+    std::chrono::milliseconds bless_timeout = std::chrono::minutes(5);
 };
 
 // Errors name "file:line:column: key: what"; a bad extra manifest is not an error here: it is

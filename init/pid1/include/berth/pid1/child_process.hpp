@@ -39,6 +39,9 @@ public:
     void reaped() { pid_ = -1; }
     // Gives up on a child that is still at work: SIGKILL, then reaped.
     void kill_and_reap();
+    // For a loop that reaps every child itself (waitpid(-1)): forgets the child without waiting
+    // for it, as one stuck on a disk would block the caller; `stop` sends it SIGKILL first.
+    void leave_to_reaper(bool stop);
 
 private:
     int reap();
@@ -47,8 +50,12 @@ private:
     std::string received_;
 };
 
+// How the caller takes the answer: answer() waits; Watched: a loop reads what has come
+// (read_available) when the pipe is readable, never blocking.
+enum class ChildAnswer { Awaited, Watched };
+
 // Forks; the child runs `produce` and sends back what it returns, while the caller goes on.
-Result<ChildTask> start_in_child(const std::function<std::string()>& produce);
+Result<ChildTask> start_in_child(const std::function<std::string()>& produce, ChildAnswer how = ChildAnswer::Awaited);
 
 // The same, waiting for the answer. On failure the caller does the work itself.
 Result<std::string> run_in_child(const std::function<std::string()>& produce);

@@ -26,6 +26,7 @@ struct BootParameters {
     std::string root_fstype = "erofs";    // rootfstype=
     int rootwait_seconds = 15;            // berth.rootwait=N: how long to wait for the disks
     std::string init = "/usr/bin/berth-init";  // init= (what the new root runs as PID 1)
+    std::string test_hang;                // berth.test.hang=after-ready: a test hook (InitOptions)
 };
 
 // Reads /proc/cmdline's text. Unknown words are the kernel's business and ignored.

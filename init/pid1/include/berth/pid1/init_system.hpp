@@ -5,13 +5,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "berth/manifest/manifest.hpp"
 #include "berth/paths.hpp"
 #include "berth/pid1/child_process.hpp"
+#include "berth/pid1/watchdog.hpp"
 #include "berth/result.hpp"
+#include "berth/update/boot_trial.hpp"
 
 namespace berth::pid1 {
 
@@ -34,6 +37,14 @@ struct InitOptions {
     // Called once, when every service has come up (or given up) after boot: work that no boot
     // service waits for, kept from competing with their start (the modules of "#@later").
     std::function<void()> on_boot_settled;
+    // A machine's trial boots (boot counting): bless after a healthy window, reboot on failure
+    // (boot_blessing.hpp). None: no blessing (test namespaces).
+    std::optional<update::TrialLimits> boot_trial;
+    // Petted from the loop; disarmed or left armed by finish_shutdown (watchdog.hpp).
+    Watchdog* watchdog = nullptr;
+    // Test hook berth.test.hang=after-ready: once every service is ready, PID 1 stops (no more
+    // petting), so that a test sees the watchdog reset the machine.
+    bool test_hang_after_ready = false;
 };
 
 enum class PowerAction { None, Poweroff, Reboot };

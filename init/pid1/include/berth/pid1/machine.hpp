@@ -19,9 +19,15 @@ namespace berth::pid1 {
 void prepare_host(InitOptions& options);
 
 // Once the boot's services are up (InitOptions::on_boot_settled), in a child process at idle
-// priority: the ESP and efivarfs (for updates and boot counting), the modules no service needs
-// at boot (/etc/berth/modules.later), then normal RCU grace periods (early boot expedites them). Loading modules while services start slowed their start
-// even at idle priority (a module's load stalls the other CPU too).
+// priority: the modules no service needs at boot (/etc/berth/modules.later), then normal RCU
+// grace periods (early boot expedites them). Loading modules while services start slowed their
+// start even at idle priority (a module's load stalls the other CPU too). The ESP and efivarfs
+// are mounted at the same time by the boot blessing's child (boot_blessing.hpp).
 void finish_machine_in_background(const InitOptions& options);
+
+// The ESP on /efi, read-only (its vfat modules loaded by name); not a disk of ours: nothing.
+Result<void> mount_esp();
+// efivarfs (LoaderBootCountPath & co.), on machines that booted through UEFI only.
+Result<void> mount_efivarfs();
 
 }  // namespace berth::pid1

@@ -51,6 +51,12 @@ Result<void> save_record(const HostPaths& paths, const std::string& name, const 
 std::optional<nlohmann::json> load_record(const HostPaths& paths, const std::string& name);
 inline constexpr const char* kLastUpdateRecord = "last-update.json";
 inline constexpr const char* kLastRollbackRecord = "last-rollback.json";
+inline constexpr const char* kFailedVersionsRecord = "failed-versions.json";
+
+// Versions whose trial boot failed here: the boot records' (boot-<slot>.json), and those kept
+// from earlier ones (a slot's record is replaced by its next boot's; the list is not).
+std::vector<std::string> failed_versions(const HostPaths& paths);
+Result<void> remember_failed_versions(const HostPaths& paths, const std::vector<std::string>& versions);
 
 // Everything `berthctl update status` shows.
 nlohmann::json status_json(const HostPaths& paths);

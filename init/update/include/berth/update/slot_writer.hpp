@@ -74,13 +74,6 @@ struct SpaceFacts {
 };
 Result<void> check_space(const BundleManifest& manifest, const SpaceFacts& space);
 
-// A boot entry's file name: "berth-b+2-1.conf" → slot b, 2 tries left, 1 done.
-struct EntryName {
-    std::string slot;
-    std::optional<int> tries_left, tries_done;
-};
-std::optional<EntryName> parse_entry_name(std::string_view file);
-
 // Boot entries: "berth-b+3.conf" and its text.
 std::string counting_entry_name(std::string_view slot, int tries);
 std::string entry_text(const BundleManifest& manifest, std::string_view slot);
