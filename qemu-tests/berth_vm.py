@@ -5,6 +5,7 @@ console (a file) and SSH into the admin container. Standard library only.
     vm.start(); vm.wait_console(r"all services ready"); vm.ssh("berthctl services")
 """
 import json
+import hashlib
 import os
 import re
 import shutil
@@ -121,6 +122,25 @@ class VM:
         self.edit_esp(listing)
         return names
 
+    def partition_sha256(self, label, disk=None):
+        """SHA-256 of a partition's bytes: of this VM's overlay (the VM is off), or of `disk` (raw)."""
+        raw = disk
+        if raw is None:
+            raw = os.path.join(self.dir, "disk.raw")
+            subprocess.run(["qemu-img", "convert", "-O", "raw", self.disk, raw], check=True)
+        first, size = self.partition(label, raw)
+        digest = hashlib.sha256()
+        with open(raw, "rb") as f:
+            f.seek(first * 512)
+            left = size
+            while left:
+                chunk = f.read(min(left, 1 << 20))
+                digest.update(chunk)
+                left -= len(chunk)
+        if disk is None:
+            os.unlink(raw)
+        return digest.hexdigest()
+
     def state_file(self, path):
         """A file of the state partition (path inside it, e.g. /lib/berth/update/boot-a.json),
         read from the overlay with debugfs (the VM is off); None if it is not there."""
@@ -215,8 +235,15 @@ class VM:
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=10", "root@127.0.0.1", command]
 
-    def ssh(self, command, check=True, timeout=60):
-        r = subprocess.run(self.ssh_command(command), capture_output=True, text=True, timeout=timeout)
+    def ssh(self, command, check=True, timeout=60, input_file=None):
+        """Runs `command` in the admin container; input_file: a file given as its standard input
+        (`ssh host berthctl update apply - < bundle`, as a user does)."""
+        if input_file is not None:
+            with open(input_file, "rb") as f:
+                r = subprocess.run(self.ssh_command(command), stdin=f, capture_output=True, timeout=timeout)
+            r.stdout, r.stderr = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+        else:
+            r = subprocess.run(self.ssh_command(command), capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise TestFailure("%s: ssh %r exited %d\nstdout: %s\nstderr: %s"
                               % (self.name, command, r.returncode, r.stdout, r.stderr))

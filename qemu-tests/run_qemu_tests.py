@@ -372,6 +372,161 @@ def scenario_blessing(args):
         vm.kill()
 
 
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A version whose critical service never comes up: its trial boots fail, the host goes back.
+BROKEN_VERSION_SERVICE = """critical = true
+[container]
+image = "admin"
+command = ["/bin/sh", "-c", "echo this version is broken on purpose; exit 3"]
+[restart]
+policy = "no"
+"""
+
+
+def derive(args, version, *extra):
+    """Another version of the built image, signed into a bundle (image/derive-version.sh)."""
+    out = os.path.join(args.work_dir, "version-" + version + ("-" + "-".join(e.strip("-") for e in extra if e.startswith("--")) if extra else ""))
+    build = os.path.dirname(os.path.abspath(args.image_dir))
+    subprocess.run(["bash", os.path.join(SOURCE_DIR, "image", "derive-version.sh"), "--build", build, "--version", version,
+                    "--out", out] + list(extra), check=True, capture_output=True)
+    return os.path.join(out, "update.bundle")
+
+
+def bundle_layout(path):
+    """Offsets of a bundle's parts: (header bytes, {part: (offset, size)})."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+        manifest_len = int.from_bytes(head[12:16], "little")
+        manifest = f.read(manifest_len).decode()
+        count = int.from_bytes(f.read(4), "little")
+    header = 16 + manifest_len + 4 + 96 * count
+    sizes = dict(re.findall(r"^(root|kernel|initramfs)\.size = (\d+)$", manifest, re.M))
+    parts, at = {}, header
+    for name in ("root", "kernel", "initramfs"):
+        parts[name] = (at, int(sizes[name]))
+        at += int(sizes[name])
+    return header, parts
+
+
+def altered(path, out, flip=None, keep=None):
+    """A copy of a bundle with one byte flipped, or cut after `keep` bytes."""
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    if flip is not None:
+        data[flip] ^= 1
+    if keep is not None:
+        data = data[:keep]
+    with open(out, "wb") as f:
+        f.write(data)
+    return out
+
+
+def update_status(vm):
+    return json.loads(vm.ssh("berthctl --json update status").stdout)
+
+
+def scenario_update(args):
+    """N on a fresh disk; bad bundles refused with slot B unchanged; N+1 applied over SSH from
+    standard input, booted and blessed; N+2 (a critical service that fails) applied, tried and
+    rolled back with no user action; N+2 refused afterwards unless forced."""
+    with open(os.path.join(args.image_dir, "build-manifest.txt")) as f:
+        base = re.search(r"^berth\.version=(\S+)$", f.read(), re.M).group(1)
+    n1, n2 = base + ".1", base + ".2"
+    good = derive(args, n1)
+    broken_service = os.path.join(args.work_dir, "broken.toml")
+    with open(broken_service, "w") as f:
+        f.write(BROKEN_VERSION_SERVICE)
+    broken = derive(args, n2, "--service", broken_service)
+    header, parts = bundle_layout(good)
+    bad = {
+        "a bad signature": (altered(good, os.path.join(args.work_dir, "bad-signature"), flip=header - 5),
+                            "does not match the manifest"),
+        "an unknown key": (derive(args, n1, "--other-key"), "not trusted here"),
+        "a flipped byte in the root": (altered(good, os.path.join(args.work_dir, "flip-root"), flip=parts["root"][0] + 12345),
+                                       "part root: its SHA-256"),
+        "a flipped byte in the kernel": (altered(good, os.path.join(args.work_dir, "flip-kernel"), flip=parts["kernel"][0] + 999),
+                                         "part kernel: its SHA-256"),
+        "a flipped byte in the initramfs": (altered(good, os.path.join(args.work_dir, "flip-initramfs"),
+                                                    flip=sum(parts["initramfs"]) - 1), "part initramfs: its SHA-256"),
+        "a truncated stream": (altered(good, os.path.join(args.work_dir, "truncated"), keep=parts["root"][0] + parts["root"][1] // 2),
+                               "truncated bundle"),
+        "the wrong architecture": (derive(args, n1, "--architecture", "aarch64"), "the bundle is for aarch64, this host is x86_64"),
+        "an older version": (derive(args, "0.0.1"), "is not newer than the running " + base),
+        "a root one byte bigger than its slot": (derive(args, n1, "--root-bytes", str(96 * 1048576 + 1)),
+                                                 "its slot only 100663296"),
+        "an ESP too full for the kernel": (derive(args, n1, "--kernel-bytes", str(60 * 1048576)), "on the ESP, which has"),
+    }
+
+    vm = VM(args.image_dir, args.work_dir, "update", uefi=True)
+    vm = VM(args.image_dir, args.work_dir, "update", uefi=True, host_config=host_config(vm, SHORT_TRIAL))
+    vm.fresh_disk()
+    vm.start()
+    try:
+        vm.wait_ssh()
+        vm.wait_services(DEFAULT_SERVICES)
+        status = update_status(vm)
+        check("a fresh disk: slot A booted and good, slot B the fallback",
+              status["booted_slot"] == "a" and status["slots"]["a"]["state"] == "good" and
+              status["slots"]["b"]["version"] == base + "~fallback", status)
+        for what, (bundle, says) in bad.items():
+            r = vm.ssh("berthctl update apply -", check=False, timeout=300, input_file=bundle)
+            check("refused: %s (%s)" % (what, says), r.returncode == 1 and says in r.stderr and "nothing was written" in r.stderr,
+                  r.stderr[-600:])
+        check("poweroff after the bad bundles", poweroff(vm) == 0)
+    finally:
+        vm.kill()
+    check("slot B's bytes are unchanged by every bad bundle",
+          vm.partition_sha256("root-b") == vm.partition_sha256("root-b", os.path.join(args.image_dir, "disk.raw")))
+    entries = vm.boot_entries()
+    check("the ESP's entries are unchanged", entries == ["berth-a.conf", "berth-b.conf"], entries)
+
+    vm.start()
+    try:
+        vm.wait_ssh()
+        started = time.monotonic()
+        r = vm.ssh("berthctl update apply -", check=False, timeout=600, input_file=good)
+        applied = time.monotonic() - started
+        print("apply of %s (%d bytes) over SSH: %.1f s" % (n1, os.path.getsize(good), applied), flush=True)
+        check("N+1 applied over SSH from standard input",
+              r.returncode == 0 and "installed %s in slot b (berth-b+3.conf)" % n1 in r.stdout, r.stdout + r.stderr)
+        status = update_status(vm)
+        check("status: slot B is trying N+1 with 3 tries", status["slots"]["b"]["state"] == "trying" and
+              status["slots"]["b"]["version"] == n1 and status["slots"]["b"]["tries_left"] == 3 and
+              status["last_update"]["outcome"] == "installed", status)
+        mark = len(vm.console())
+        vm.ssh("berthctl reboot", check=False, timeout=20)
+        m = vm.wait_console(r"boot blessed: (\S+) is now (\S+)", timeout=300, start=mark)
+        check("N+1 booted from slot B and was blessed", m.groups() == ("berth-b+2-1.conf", "berth-b.conf"), m.group(0))
+        vm.wait_ssh()
+        status = update_status(vm)
+        check("status on N+1: booted slot B, running N+1, both slots good",
+              status["booted_slot"] == "b" and status["running_version"] == n1 and
+              status["slots"]["b"]["state"] == "good" and status["slots"]["a"]["state"] == "good", status)
+
+        r = vm.ssh("berthctl update apply -", check=False, timeout=600, input_file=broken)
+        check("N+2 (broken) applied to slot A", r.returncode == 0 and "in slot a (berth-a+3.conf)" in r.stdout, r.stdout + r.stderr)
+        mark = len(vm.console())
+        vm.ssh("berthctl reboot", check=False, timeout=20)
+        m = vm.wait_console(r"slot a failed \(tries spent\): (.*)", timeout=900, start=mark)
+        console = vm.console()[mark:]
+        check("N+2 was tried 3 times, each try failed its critical service",
+              len(re.findall(r"trial boot failed \(critical service\)", console)) == 3, console[-3000:])
+        vm.wait_ssh()
+        status = update_status(vm)
+        check("back on N+1 in slot B, with no user action", status["booted_slot"] == "b" and status["running_version"] == n1, status)
+        record = status["boots"].get("a", {})
+        check("status says N+2 failed in slot A, and why",
+              status["slots"]["a"]["state"] == "bad" and record.get("outcome") == "failed" and
+              record.get("version") == n2 and "critical service" in record.get("reason", "") and n2 in status["failed_versions"],
+              status)
+        r = vm.ssh("berthctl update apply -", check=False, timeout=300, input_file=broken)
+        check("N+2 is not applied again unforced", r.returncode == 1 and "already failed to boot on this host (--force" in r.stderr,
+              r.stderr[-600:])
+        check("poweroff on N+1", poweroff(vm) == 0)
+    finally:
+        vm.kill()
+
+
 def scenario_bad_root(args):
     vm = VM(args.image_dir, args.work_dir, "bad-root")
     vm = VM(args.image_dir, args.work_dir, "bad-root",
@@ -454,7 +609,7 @@ def scenario_power_cut(args):
         vm.kill()
 
 
-SCENARIOS = {"lifecycle": scenario_lifecycle, "uefi": scenario_uefi, "bad-root": scenario_bad_root,
+SCENARIOS = {"update": scenario_update, "lifecycle": scenario_lifecycle, "uefi": scenario_uefi, "bad-root": scenario_bad_root,
              "power-cut": scenario_power_cut, "blessing": scenario_blessing}
 
 
