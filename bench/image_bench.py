@@ -10,7 +10,7 @@ Firmware = QEMU start -> kernel start, from the host's clock and the guest's upt
 ready line; kernel = the guest's uptime when it ran /init (the kernel's own timestamp);
 userspace = berth-init's "all services ready" line, which carries CLOCK_BOOTTIME.
 
-    python3 bench/image_bench.py [--build build/release] [--boots 3] [--out FILE.md]
+    python3 bench/image_bench.py [--build build/release] [--boots 3] [--out FILE.md] [--verity-compare]
 """
 import argparse
 import json
@@ -37,11 +37,11 @@ def erofs_size_without_modules(tree):
         return os.path.getsize(out)
 
 
-def one_boot(image_dir, work, uefi, index):
-    name = "%s-%d" % ("uefi" if uefi else "direct", index)
+def one_boot(image_dir, work, uefi, index, cmdline=None, label=None):
+    name = "%s-%d" % (label or ("uefi" if uefi else "direct"), index)
     key_holder = VM(image_dir, work, name, uefi=uefi)
     config = 'hostname = "bench"\n[ssh]\nauthorized_keys = ["%s"]\n' % key_holder.public_key
-    vm = VM(image_dir, work, name, uefi=uefi, host_config=config)
+    vm = VM(image_dir, work, name, uefi=uefi, host_config=config, cmdline=cmdline)
     vm.fresh_disk()
     # A second, later boot is the steady state: the first one formats the state partition.
     results = []
@@ -52,8 +52,11 @@ def one_boot(image_dir, work, uefi, index):
         ready_at, userspace = float(m.group(2)), float(m.group(3))
         kernel_m = re.search(r"\[\s*([\d.]+)\] Run /init as init process", vm.console())
         kernel = float(kernel_m.group(1)) if kernel_m else ready_at - userspace
+        # The initramfs's part: /init to the root mounted (modules, disks, dm-verity, the mount).
+        root_m = re.search(r"\[\s*([\d.]+)\] berth: (?:info|warning): root: ", vm.console())
         results.append({"firmware": max(0.0, host_elapsed - ready_at), "kernel": kernel, "userspace": userspace,
-                        "total": host_elapsed, "services": int(m.group(1))})
+                        "total": host_elapsed, "services": int(m.group(1)),
+                        "init_to_root": float(root_m.group(1)) - kernel if root_m else float("nan")})
         # berth-init's own resident memory once the boot has settled (the status request itself
         # runs PID 1's control path, as any berthctl does).
         vm.wait_ssh()
@@ -66,13 +69,67 @@ def one_boot(image_dir, work, uefi, index):
     return results
 
 
+def without_verity(cmdline):
+    """The same entry, unverified: its berth.verity* words dropped."""
+    return " ".join(w for w in cmdline.split() if not w.startswith("berth.verity"))
+
+
+def verity_compare(args, image_dir):
+    """Interleaved direct boots of the same disk, verified and not: what dm-verity costs."""
+    with open(os.path.join(image_dir, "root.verity")) as f:
+        verity = dict(line.strip().split("=", 1) for line in f if "=" in line)
+    data, slot = int(verity["data_bytes"]), int(verity["slot_bytes"])
+    with open(os.path.join(image_dir, "cmdline")) as f:
+        verified = f.read().strip()
+    modes = {"verity": verified, "no verity": without_verity(verified)}
+    if modes["verity"] == modes["no verity"]:
+        sys.exit("image/cmdline has no berth.verity words: nothing to compare")
+    work = tempfile.mkdtemp(prefix="berth-verity-bench-")
+    runs = {mode: {"first": [], "later": []} for mode in modes}
+    for i in range(args.boots):
+        for mode, cmdline in modes.items():
+            first, later = one_boot(image_dir, work, False, i, cmdline, mode.replace(" ", "-"))
+            runs[mode]["first"].append(first)
+            runs[mode]["later"].append(later)
+            print("round %d, %s: userspace %.2f / %.2f s" % (i, mode, first["userspace"], later["userspace"]), flush=True)
+    lines = ["| figure | verity | no verity | ratio |", "|---|---|---|---|"]
+    for boot in ("first", "later"):
+        for key, what in (("userspace", "userspace to ready"), ("init_to_root", "/init to root mounted"),
+                          ("kernel", "kernel to /init")):
+            v = statistics.median(r[key] for r in runs["verity"][boot])
+            n = statistics.median(r[key] for r in runs["no verity"][boot])
+            lines.append("| direct -kernel, %s boot: %s | %.2f s | %.2f s | %.3fx |" % (boot, what, v, n, v / n))
+    both = [r["userspace"] for b in ("first", "later") for r in runs["verity"][b]]
+    plain = [r["userspace"] for b in ("first", "later") for r in runs["no verity"][b]]
+    ratio = statistics.median(both) / statistics.median(plain)
+    lines.append("| userspace to ready, all boots | %.2f s | %.2f s | **%.3fx** (target <= 1.05x) |"
+                 % (statistics.median(both), statistics.median(plain), ratio))
+    # Neighbouring boots share the machine's load: the median of their ratios is steadier.
+    pairs = [v["userspace"] / n["userspace"] for b in ("first", "later")
+             for v, n in zip(runs["verity"][b], runs["no verity"][b])]
+    lines.append("| userspace, median of the %d neighbouring pairs' ratios | | | %.3fx |"
+                 % (len(pairs), statistics.median(pairs)))
+    lines.append("| root slot: data / hash tree | %d B | %d B | tree = %.2f %% of the data |"
+                 % (data, slot - data, 100.0 * (slot - data) / data))
+    report = "\n".join(lines) + ("\n\nInterleaved (verity, no verity) x %d rounds, each a first and a later boot; "
+                                 "medians; QEMU TCG, 2 vCPUs, 1 GiB.\n" % args.boots)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(REPO, "build/release"))
     parser.add_argument("--boots", type=int, default=3)
     parser.add_argument("--out")
+    parser.add_argument("--verity-compare", action="store_true",
+                        help="only compare boots with and without dm-verity (same disk, interleaved)")
     args = parser.parse_args()
     image_dir = os.path.join(args.build, "image")
+    if args.verity_compare:
+        return verity_compare(args, image_dir)
     root = os.path.join(args.build, "rootfs/root.erofs")
     tree = os.path.join(args.build, "rootfs/tree")
 

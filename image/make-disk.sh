@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Builds Berth's UEFI A/B disk from a kernel, an initramfs and a root image, with no root rights:
+# Builds Berth's UEFI A/B disk from a kernel, an initramfs and a root slot, with no root rights:
 # no loop devices and no mounts (mkfs.vfat -C + mtools for the ESP, sgdisk on a plain file, dd at
 # offsets). Run by the `image` CMake target (image/CMakeLists.txt); the layout is documented in
 # docs/image.md.
 #
-#   make-disk.sh --out DIR --kernel VMLINUZ --initramfs IMG --root ROOT.EROFS --version V
+#   make-disk.sh --out DIR --kernel VMLINUZ --initramfs IMG --root ROOT.EROFS --slot ROOT.SLOT
+#                --verity ROOT.VERITY --version V
 #                [--kernel-manifest F] [--sources-dir D] [--slot-b copy|empty] [--mtime EPOCH]
 #                [--cmdline-extra "WORDS"] [--qcow2-compression zlib|zstd]
 #                [--systemd-boot /usr/lib/systemd/boot/efi/systemd-bootx64.efi] [--host-config F]
 #
+# ROOT.SLOT and ROOT.VERITY are make-slot.sh's: the root image with its dm-verity hash tree, and
+# their description (the verity words of the boot entries come from it, through verity-cmdline.sh).
 # Writes into DIR: disk.raw, disk.qcow2 (compressed), vmlinuz and cmdline (for direct -kernel
-# boots of slot A: tests append to the cmdline), cmdline.template (@SLOT@ for the slot, for update
-# bundles), build-manifest.txt. The initramfs is expected to
+# boots of slot A: tests append to the cmdline), build-manifest.txt. The initramfs is expected to
 # be DIR/initramfs.img already (it is copied there otherwise).
 set -euo pipefail
 
@@ -33,7 +35,7 @@ esp_volume_id=0xBE27E5B0
 
 die() { echo "make-disk: $*" >&2; exit 1; }
 
-out= kernel= initramfs= root= version= kernel_manifest= sources_dir= slot_b=copy cmdline_extra=
+out= kernel= initramfs= root= slot_image= verity= version= kernel_manifest= sources_dir= slot_b=copy cmdline_extra=
 mtime=${SOURCE_DATE_EPOCH:-0} qcow2_compression=zlib
 sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi host_config=
 while [ $# -gt 0 ]; do
@@ -42,6 +44,8 @@ while [ $# -gt 0 ]; do
     --kernel) kernel=$2 ;;
     --initramfs) initramfs=$2 ;;
     --root) root=$2 ;;
+    --slot) slot_image=$2 ;;
+    --verity) verity=$2 ;;
     --version) version=$2 ;;
     --kernel-manifest) kernel_manifest=$2 ;;
     --sources-dir) sources_dir=$2 ;;
@@ -55,9 +59,10 @@ while [ $# -gt 0 ]; do
   esac
   shift 2
 done
-[ -n "$out" ] && [ -n "$kernel" ] && [ -n "$initramfs" ] && [ -n "$root" ] && [ -n "$version" ] \
-  || die "--out, --kernel, --initramfs, --root and --version are required"
-for f in "$kernel" "$initramfs" "$root" "$sdboot"; do [ -f "$f" ] || die "missing input $f"; done
+[ -n "$out" ] && [ -n "$kernel" ] && [ -n "$initramfs" ] && [ -n "$root" ] && [ -n "$slot_image" ] \
+  && [ -n "$verity" ] && [ -n "$version" ] \
+  || die "--out, --kernel, --initramfs, --root, --slot, --verity and --version are required"
+for f in "$kernel" "$initramfs" "$root" "$slot_image" "$verity" "$sdboot"; do [ -f "$f" ] || die "missing input $f"; done
 case "$slot_b" in copy|empty) ;; *) die "--slot-b must be copy or empty" ;; esac
 export MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH=$mtime TZ=UTC
 
@@ -67,9 +72,9 @@ work=$out/disk.work
 rm -rf "$work"
 mkdir -p "$work"
 
-# Kernel command line of one slot. `ro`: the root is a read-only erofs image.
+# Kernel command line of one slot (slot-cmdline.sh says what each word is for).
 cmdline_of() {  # cmdline_of SLOT
-  echo "root=PARTLABEL=root-$1 berth.slot=$1 ro console=ttyS0,115200 panic=-1${cmdline_extra:+ $cmdline_extra}"
+  bash "$(dirname "$0")/slot-cmdline.sh" "$1" "$verity" "$cmdline_extra"
 }
 
 # ---- Partition offsets from the table. -----------------------------------------------------------
@@ -136,9 +141,10 @@ mkfs.vfat -C --invariant -i "$esp_volume_id" -n ESP -F 32 -S 512 -s 1 "$esp_img"
 (cd "$tree" && find . -type f | LC_ALL=C sort | while read -r f; do mcopy -m -Q -i "$esp_img" "$f" "::/${f#./}"; done)
 
 # ---- The disk. --------------------------------------------------------------------------------------
-root_bytes=$(stat -c %s "$root")
-[ "$root_bytes" -le $((size[root-a] * 1048576)) ] \
-  || die "root image $root is $root_bytes bytes, more than the ${size[root-a]} MiB slot: grow the slots in the layout"
+slot_bytes=$(stat -c %s "$slot_image")
+[ "$slot_bytes" = "$(sed -n 's/^slot_bytes=//p' "$verity")" ] || die "$slot_image is not the slot $verity describes"
+[ "$slot_bytes" -le $((size[root-a] * 1048576)) ] \
+  || die "root slot $slot_image (root image + hash tree) is $slot_bytes bytes, more than the ${size[root-a]} MiB slot: grow the slots in the layout"
 raw=$work/disk.raw
 truncate -s "${total_mib}M" "$raw"
 args=(-o -a 2048 -U "$disk_guid")
@@ -151,8 +157,8 @@ put() {  # put IMAGE LABEL
   dd if="$1" of="$raw" bs=1M seek="${start[$2]}" conv=notrunc,sparse status=none
 }
 put "$esp_img" esp
-put "$root" root-a
-[ "$slot_b" = copy ] && put "$root" root-b
+put "$slot_image" root-a
+[ "$slot_b" = copy ] && put "$slot_image" root-b
 # state stays zero: berth-init formats it on first boot.
 
 qemu-img convert -c -O qcow2 -o compression_type="$qcow2_compression" "$raw" "$work/disk.qcow2"
@@ -161,8 +167,6 @@ mv "$work/disk.qcow2" "$out/disk.qcow2"
 cp "$kernel" "$out/vmlinuz"
 [ "$(realpath "$initramfs")" = "$out/initramfs.img" ] || cp "$initramfs" "$out/initramfs.img"
 cmdline_of a >"$out/cmdline"
-# The same command line with @SLOT@ for the slot: what an update bundle of this build carries.
-cmdline_of @SLOT@ >"$out/cmdline.template"
 
 # ---- The build manifest. -----------------------------------------------------------------------------
 sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -185,6 +189,8 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
   echo "disk.slot_b=$slot_b"
   echo "cmdline.a=$(cmdline_of a)"
   echo "sha256.root.erofs=$(sha "$root")"
+  echo "sha256.root.slot=$(sha "$slot_image")"
+  sed 's/^/root.verity./' "$verity"
   echo "sha256.vmlinuz=$(sha "$out/vmlinuz")"
   echo "sha256.initramfs.img=$(sha "$out/initramfs.img")"
   echo "sha256.disk.raw=$(sha "$out/disk.raw")"

@@ -50,6 +50,8 @@ class VM:
         self.key, self.public_key = make_key(work_dir)
         self.port = free_port()
         self.proc = None
+        self.console_history = ""  # the consoles of earlier starts of this VM
+        self.stalls = 0            # power cycles after the emulated machine stalled (wait_console)
         self.disk = disk or os.path.join(self.dir, "disk.qcow2")
         with open(os.path.join(image_dir, "cmdline")) as f:
             base = f.read().strip()
@@ -177,6 +179,7 @@ class VM:
         if not os.path.exists(self.disk):
             self.fresh_disk()
         if os.path.exists(self.console_path):
+            self.console_history += self.console()
             os.rename(self.console_path, self.console_path + ".%d" % int(time.time() * 1000))
         cmd = self.command() + (["-no-reboot"] if no_reboot else [])
         self.started_at = time.monotonic()
@@ -212,15 +215,34 @@ class VM:
         except FileNotFoundError:
             return ""
 
-    def wait_console(self, pattern, timeout=120, start=0):
-        """Waits for a regex in the console log (from offset `start`); returns the match."""
+    def all_console(self):
+        """Every console of this VM since it was made, earlier starts first."""
+        return self.console_history + self.console()
+
+    def wait_console(self, pattern, timeout=120, start=0, recover_stalls=0):
+        """Waits for a regex in the console log (from offset `start`); returns the match.
+        recover_stalls=N: QEMU's TCG here sometimes stalls for good early in a kernel's boot (seen
+        after "Switched to clocksource hpet" and "IP idents hash table", on boots of any image):
+        after N s without console output, the machine is power-cycled, as a hardware watchdog
+        would, and counted in self.stalls (the search goes on in the new console)."""
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern)
+        last_size, last_change = -1, time.monotonic()
         while True:
             text = self.console()
             m = regex.search(text, start)
             if m:
                 return m
+            if len(text) != last_size:
+                last_size, last_change = len(text), time.monotonic()
+            elif recover_stalls and time.monotonic() - last_change > recover_stalls and self.stalls < 3:
+                print("%s: no console output for %d s: the emulated machine stalled; power-cycling it" %
+                      (self.name, recover_stalls), flush=True)
+                self.stalls += 1
+                self.kill()
+                self.start()
+                start, last_size, last_change = 0, -1, time.monotonic()
+                continue
             if self.proc.poll() is not None:
                 raise TestFailure("%s: QEMU exited (%s) before the console showed /%s/; console tail:\n%s"
                                   % (self.name, self.proc.returncode, pattern, text[-3000:]))

@@ -29,6 +29,7 @@ if(NOT berth_build_id)
   set(berth_build_id "unknown")
 endif()
 set(BERTH_SOURCE_DATE_EPOCH ${berth_epoch} CACHE INTERNAL "")
+set(BERTH_BUILD_ID ${berth_build_id} CACHE INTERNAL "")
 
 set(root_dir ${CMAKE_BINARY_DIR}/rootfs)
 

@@ -21,6 +21,8 @@ packages=(
   time strace python3
   # kernel, initramfs and A/B disk (rootfs/kernel/, image/): depmod, ESP, GPT, erofs, qcow2
   kmod systemd-boot-efi dosfstools mtools gdisk erofs-utils qemu-utils zstd
+  # the dm-verity hash tree of each root slot (image/make-slot.sh: veritysetup format)
+  cryptsetup-bin
   # BusyBox and dropbear for the root image: Debian source packages built with musl (rootfs/)
   musl-tools dpkg-dev linux-libc-dev
   # booting and testing the image: QEMU with UEFI firmware, SSH client, dumpe2fs

@@ -269,6 +269,11 @@ Result<void> mknod(const std::string& path, mode_t mode, dev_t dev) {
     return {};
 }
 
+Result<void> ioctl(int fd, unsigned long request, void* argument, const std::string& what) {
+    if (::ioctl(fd, request, argument) < 0) return fail_sys(what);
+    return {};
+}
+
 Result<void> symlink(const std::string& target, const std::string& link) {
     if (::symlink(target.c_str(), link.c_str()) < 0) return fail_sys("symlink '" + link + "' -> '" + target + "'");
     return {};

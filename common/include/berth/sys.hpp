@@ -87,6 +87,9 @@ Result<void> sethostname(const std::string& name);
 Result<void> bring_up_loopback();
 Result<void> setdomainname(const std::string& name);
 Result<void> mknod(const std::string& path, mode_t mode, dev_t dev);
+// ioctl(2) with a pointer argument (device-mapper's control requests, ...); `what` names the
+// request in the error.
+Result<void> ioctl(int fd, unsigned long request, void* argument, const std::string& what);
 Result<void> symlink(const std::string& target, const std::string& link);
 Result<void> chown(const std::string& path, uid_t uid, gid_t gid);
 Result<void> setresuid(uid_t uid);

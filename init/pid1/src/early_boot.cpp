@@ -14,6 +14,7 @@
 #include <chrono>
 #include <ctime>
 #include <cstring>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -196,6 +197,28 @@ void remove_tree(int dirfd, dev_t root_dev) {
     ::closedir(dir);
 }
 
+// The root slot, read-only: through dm-verity when the command line names its root hash (every
+// block checked as it is read), else straight from the partition, said to be unverified.
+Result<void> mount_root(const std::string& partition, const BootParameters& params) {
+    std::string described = params.root + ", slot " + (params.slot.empty() ? "?" : params.slot);
+    std::string source = partition;
+    if (params.verity) {
+        source = TRY_CTX(open_verity_device("root", partition, *params.verity),
+                         "open root " + partition + " through dm-verity");
+        described = "dm-verity over " + partition + ", root hash " + params.verity->root_hash + ", " + described;
+    }
+    if (auto mounted = sys::mount(source, kNewRoot, params.root_fstype, MS_RDONLY | MS_NODEV, ""); !mounted) {
+        auto error = std::move(mounted).error().wrap("mount root " + source + " (" + params.root_fstype + ", " + described + ")");
+        // What dm-verity returns for a block that does not match the tree (the kernel log names it).
+        if (params.verity && error.errnum == EIO)
+            error = std::move(error).wrap("the root slot cannot be read or does not match its root hash (dm-verity)");
+        return fail(std::move(error));
+    }
+    if (params.verity) log::info("root: " + source + " (" + described + ")");
+    else log::warning("root: " + source + " (" + described + ") is not verified: no berth.verity= on the kernel command line");
+    return {};
+}
+
 Result<void> switch_root(const std::string& init) {
     for (const char* m : {"/dev", "/proc", "/sys", "/run"}) {
         std::string target = std::string(kNewRoot) + m;
@@ -218,6 +241,7 @@ Result<void> switch_root(const std::string& init) {
 
 Result<BootParameters> parse_boot_parameters(std::string_view cmdline) {
     BootParameters params;
+    std::map<std::string, std::string> verity_words;
     std::istringstream in{std::string(cmdline)};
     for (std::string word; in >> word;) {
         auto eq = word.find('=');
@@ -229,6 +253,7 @@ Result<BootParameters> parse_boot_parameters(std::string_view cmdline) {
         else if (key == "berth.slot") params.slot = value;
         else if (key == "berth.state") params.state = value;
         else if (key == "berth.test.hang") params.test_hang = value;
+        else if (key == "berth.verity" || key.rfind("berth.verity.", 0) == 0) verity_words[key] = value;
         else if (key == "berth.rootwait") {
             auto seconds = parse_integer<int>(value, 1, 3600);
             if (!seconds)
@@ -237,6 +262,7 @@ Result<BootParameters> parse_boot_parameters(std::string_view cmdline) {
         }
     }
     if (params.root.empty()) return fail("kernel command line has no root= (expected root=PARTLABEL=root-a)");
+    params.verity = TRY(parse_verity_words(verity_words));
     return params;
 }
 
@@ -330,9 +356,7 @@ Result<void> run_early_boot() {
 
     auto root_device = TRY(wait_for_device(params.root, "root", params.rootwait_seconds));
     TRY(sys::mkdir_p(kNewRoot));
-    TRY_CTX(sys::mount(root_device, kNewRoot, params.root_fstype, MS_RDONLY | MS_NODEV, ""),
-            "mount root " + root_device + " (" + params.root_fstype + ", from " + params.root + ")");
-    log::info("root: " + root_device + " (" + params.root + ", slot " + (params.slot.empty() ? "?" : params.slot) + ")");
+    TRY(mount_root(root_device, params));
 
     // Without its state the host still boots (services that need /var fail visibly): a console
     // message beats a hang, and the admin can still log in through a debug console.

@@ -1,15 +1,18 @@
 // berth-init's early-boot role, as /init of the initramfs: load the disk modules, find the root
-// slot named on the kernel command line and the state partition by GPT partition label, mount the
+// slot named on the kernel command line and the state partition by GPT partition label, open the
+// root through dm-verity when the command line names its root hash (verity.hpp), mount the
 // read-only root and the state partition (formatting it on first boot), and switch root into the
 // same binary as the machine's PID 1. Pure parsing here is unit-tested; run_early_boot() is the
 // executor and only runs in a real (QEMU) boot.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "berth/pid1/verity.hpp"
 #include "berth/result.hpp"
 
 namespace berth::pid1 {
@@ -27,9 +30,11 @@ struct BootParameters {
     int rootwait_seconds = 15;            // berth.rootwait=N: how long to wait for the disks
     std::string init = "/usr/bin/berth-init";  // init= (what the new root runs as PID 1)
     std::string test_hang;                // berth.test.hang=after-ready: a test hook (InitOptions)
+    std::optional<VerityParameters> verity;  // berth.verity=<root hash> berth.verity.*=: none = unverified
 };
 
-// Reads /proc/cmdline's text. Unknown words are the kernel's business and ignored.
+// Reads /proc/cmdline's text. Unknown words are the kernel's business and ignored; the
+// berth.verity* words are checked strictly (parse_verity_words).
 Result<BootParameters> parse_boot_parameters(std::string_view cmdline);
 
 struct BlockDevice {
