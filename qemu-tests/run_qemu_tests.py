@@ -531,8 +531,10 @@ def scenario_update(args):
               status["slots"]["b"]["version"] == n1 and status["slots"]["b"]["tries_left"] == 3 and
               status["last_update"]["outcome"] == "installed", status)
         mark = len(vm.console())
+        rebooted = time.monotonic()
         vm.ssh("berthctl reboot", check=False, timeout=20)
         m = vm.wait_console(r"boot blessed: (\S+) is now (\S+)", timeout=400, start=mark, recover_stalls=120)
+        print("from reboot to N+1 blessed: %.1f s (UEFI, health window 3 s)" % (time.monotonic() - rebooted), flush=True)
         check("N+1 booted from slot B and was blessed", m.groups() == ("berth-b+2-1.conf", "berth-b.conf"), m.group(0))
         vm.wait_ssh()
         status = update_status(vm)
@@ -543,8 +545,10 @@ def scenario_update(args):
         r = vm.ssh("berthctl update apply -", check=False, timeout=600, input_file=broken)
         check("N+2 (broken) applied to slot A", r.returncode == 0 and "in slot a (berth-a+3.conf)" in r.stdout, r.stdout + r.stderr)
         mark, stalls = len(vm.all_console()), vm.stalls
+        rebooted = time.monotonic()
         vm.ssh("berthctl reboot", check=False, timeout=20)
         m = vm.wait_console(r"slot a failed \(tries spent\): (.*)", timeout=900, start=len(vm.console()), recover_stalls=120)
+        print("from reboot into N+2 to back on N+1 (3 tries): %.1f s" % (time.monotonic() - rebooted), flush=True)
         console = vm.all_console()[mark:]
         failed = len(re.findall(r"trial boot failed \(critical service\)", console))
         check("N+2 was tried 3 times, each try failed its critical service (or stalled the emulator: %d)" % (vm.stalls - stalls),
