@@ -59,12 +59,15 @@ void record_spent_slots(const BootBlessingPaths& paths, const std::string& slot,
         std::optional<BootRecord> previous;
         if (auto text = sys::read_file(update::boot_record_path(paths.records, other)))
             if (auto parsed = update::parse_boot_record(*text)) previous = *parsed;
-        if (previous && previous->step == kTriesSpentStep && previous->entry == file) {
+        // The same entry name comes back with every version that spends its tries: the version
+        // tells a failure recorded already from a new one.
+        if (previous && previous->step == kTriesSpentStep && previous->entry == file && previous->version == version) {
             lines.push_back("slot " + other + " failed before (tries spent): " + previous->reason);
             continue;
         }
         BootRecord record{other, version, file, BootOutcome::Failed, kTriesSpentStep, "", now, 0};
-        if (previous && previous->outcome == BootOutcome::Failed) {
+        if (previous && previous->outcome == BootOutcome::Failed && previous->step != kTriesSpentStep &&
+            (previous->version == version || version.empty())) {
             record.version = previous->version.empty() ? version : previous->version;
             record.reason = previous->step + ": " + previous->reason;
         } else {

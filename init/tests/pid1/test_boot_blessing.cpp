@@ -134,6 +134,23 @@ TEST_CASE("the boot that fell back records the other slot's spent tries, once, w
     CHECK(*parse_boot_record(esp.read("records/boot-a.json")) == expected);
 }
 
+TEST_CASE("a later version that spends its tries under the same entry name is recorded anew") {
+    EspScratch esp;
+    // 0.2.0 failed in slot A and was recorded; then 0.3.0 went to slot A and hung on every try
+    // (no verdict of its own): its entry ends with the same name, berth-a+0-3.conf.
+    esp.write("efi/loader/entries/berth-a+0-3.conf", "title A\nversion 0.3.0\n");
+    esp.write("efi/loader/entries/berth-b.conf", "title B\nversion 0.1.0\n");
+    fs::create_directories(esp.root + "/records");
+    BootRecord old_failure{"a", "0.2.0", "berth-a+0-3.conf", BootOutcome::Failed, "tries spent",
+                           "critical service: 'doomed' failed; slot b booted instead", kNow, 0};
+    esp.write("records/boot-a.json", format_boot_record(old_failure));
+    auto [boot, lines] = inspect_trial_boot(esp.paths(), "b", kNow);
+    std::string reason = "no try of berth-a+0-3.conf reached a verdict (a reset, a hang or a power cut); slot b booted instead";
+    CHECK(lines == std::vector<std::string>{"slot a failed (tries spent): " + reason});
+    CHECK(*parse_boot_record(esp.read("records/boot-a.json")) ==
+          BootRecord{"a", "0.3.0", "berth-a+0-3.conf", BootOutcome::Failed, "tries spent", reason, kNow, 0});
+}
+
 TEST_CASE("spent tries without any record of that boot: failed all the same") {
     EspScratch esp;
     esp.write("efi/loader/entries/berth-b+0-3.conf", "title B\nversion 0.3.0\n");
