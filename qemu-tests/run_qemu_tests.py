@@ -410,16 +410,6 @@ def scenario_blessing(args):
 
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# A version whose critical service never comes up: its trial boots fail, the host goes back.
-BROKEN_VERSION_SERVICE = """critical = true
-[container]
-image = "admin"
-command = ["/bin/sh", "-c", "echo this version is broken on purpose; exit 3"]
-[restart]
-policy = "no"
-"""
-
-
 def derive(args, version, *extra):
     """Another version of the built image, signed into a bundle (image/derive-version.sh)."""
     out = os.path.join(args.work_dir, "version-" + version + ("-" + "-".join(e.strip("-") for e in extra if e.startswith("--")) if extra else ""))
@@ -472,7 +462,7 @@ def scenario_update(args):
     good = derive(args, n1)
     broken_service = os.path.join(args.work_dir, "broken.toml")
     with open(broken_service, "w") as f:
-        f.write(BROKEN_VERSION_SERVICE)
+        f.write(DOOMED)  # a version whose critical service never comes up
     broken = derive(args, n2, "--service", broken_service)
     header, parts = bundle_layout(good)
     bad = {

@@ -11,6 +11,7 @@
 #include "berth/pid1/machine.hpp"
 #include "berth/supervisor/wall_time.hpp"
 #include "berth/update/esp_access.hpp"
+#include "berth/update/host_update.hpp"
 
 namespace berth::pid1 {
 namespace {
@@ -29,17 +30,6 @@ constexpr const char* kTriesSpentStep = "tries spent";
 
 std::string entries_dir(const BootBlessingPaths& paths) { return paths.esp + "/loader/entries"; }
 
-std::vector<std::string> entry_files(const std::string& dir) {
-    std::vector<std::string> names;
-    DIR* listing = ::opendir(dir.c_str());
-    if (!listing) return names;
-    while (auto* entry = ::readdir(listing))
-        if (std::string_view(entry->d_name).ends_with(".conf")) names.emplace_back(entry->d_name);
-    ::closedir(listing);
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
 Result<void> write_record(const BootBlessingPaths& paths, const BootRecord& record) {
     TRY(sys::mkdir_p(paths.records, 0755));
     return sys::write_file_durably(update::boot_record_path(paths.records, record.slot), update::format_boot_record(record));
@@ -50,7 +40,7 @@ Result<void> write_record(const BootBlessingPaths& paths, const BootRecord& reco
 void record_spent_slots(const BootBlessingPaths& paths, const std::string& slot, const std::string& now,
                         std::vector<std::string>& lines) {
     std::string dir = entries_dir(paths);
-    for (const auto& file : entry_files(dir)) {
+    for (const auto& file : update::entry_files(dir)) {
         auto entry = update::parse_entry_name(file);
         if (!entry || !update::tries_spent(*entry)) continue;
         std::string other = update::slot_of_entry(entry->base);
@@ -102,7 +92,7 @@ std::pair<TrialBoot, std::vector<std::string>> inspect_trial_boot(const BootBles
         if (std::string from_entry = update::slot_of_entry(entry->base); !from_entry.empty()) boot.slot = from_entry;
         break;
     }
-    boot.fallback = update::other_slot_can_boot(entry_files(entries_dir(paths)), boot.slot);
+    boot.fallback = update::other_slot_can_boot(update::entry_files(entries_dir(paths)), boot.slot);
     record_spent_slots(paths, boot.slot, now, lines);
     return {boot, lines};
 }

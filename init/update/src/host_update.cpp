@@ -21,9 +21,12 @@ constexpr const char* kEntries = "/loader/entries";
 
 std::string first_line(std::string text) { return text.substr(0, text.find('\n')); }
 
-std::vector<std::string> entry_files(const std::string& esp) {
+
+}  // namespace
+
+std::vector<std::string> entry_files(const std::string& entries_dir) {
     std::vector<std::string> names;
-    if (DIR* d = ::opendir((esp + kEntries).c_str())) {
+    if (DIR* d = ::opendir(entries_dir.c_str())) {
         while (auto* e = ::readdir(d))
             if (std::string_view(e->d_name).ends_with(".conf")) names.emplace_back(e->d_name);
         ::closedir(d);
@@ -31,8 +34,6 @@ std::vector<std::string> entry_files(const std::string& esp) {
     std::sort(names.begin(), names.end());
     return names;
 }
-
-}  // namespace
 
 std::string other_slot(std::string_view slot) { return slot == "a" ? "b" : "a"; }
 
@@ -71,7 +72,7 @@ std::vector<SlotView> read_slots(const std::string& esp) {
     std::vector<SlotView> slots;
     for (const char* slot : {"a", "b"}) {
         SlotView view{slot};
-        for (const auto& file : entry_files(esp)) {
+        for (const auto& file : entry_files(esp + kEntries)) {
             auto name = parse_entry_name(file);
             if (!name || slot_of_entry(name->base) != slot) continue;
             view.entry = file;

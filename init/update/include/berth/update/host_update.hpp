@@ -27,6 +27,9 @@ struct HostPaths {
 
 std::string other_slot(std::string_view slot);
 
+// The boot entries (*.conf) in an ESP's loader/entries directory, sorted; none if it is missing.
+std::vector<std::string> entry_files(const std::string& entries_dir);
+
 // The running host: version (os-release VERSION_ID), image family, architecture, and the
 // versions whose boot failed here (the update records).
 Result<HostFacts> read_host_facts(const HostPaths& paths);
