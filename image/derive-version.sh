@@ -6,21 +6,24 @@
 #
 #   derive-version.sh --build BUILD_DIR --version V --out DIR [--service FILE.toml]...
 #                     [--other-key] [--architecture A] [--root-bytes N] [--kernel-bytes N]
+#                     [--cmdline-extra WORDS]
 #
 # The last four make bundles a host must refuse (tests): signed by a key the image does not trust,
-# for another architecture, a root or kernel padded to N bytes.
+# for another architecture, a root or kernel padded to N bytes. --cmdline-extra adds words to the
+# version's kernel command line (a test hook such as berth.test.hang=after-ready: a PID 1 that hangs).
 #
 # Writes DIR/update.bundle (and DIR/root.erofs, root.slot, root.verity).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "derive-version: $*" >&2; exit 1; }
 
-build= version= out= services=() other_key= architecture= root_bytes= kernel_bytes=
+build= version= out= services=() other_key= architecture= root_bytes= kernel_bytes= cmdline_extra=
 while [ $# -gt 0 ]; do
   case "$1" in
     --other-key) other_key=1; shift; continue ;;
     --build) build=$2 ;; --version) version=$2 ;; --out) out=$2 ;; --service) services+=("$2") ;;
     --architecture) architecture=$2 ;; --root-bytes) root_bytes=$2 ;; --kernel-bytes) kernel_bytes=$2 ;;
+    --cmdline-extra) cmdline_extra=$2 ;;
     *) die "unknown argument $1" ;;
   esac
   shift 2
@@ -49,5 +52,5 @@ if [ -n "$other_key" ]; then "$BUNDLE_TOOL" keygen "$out/other.secret" "$out/oth
 bash "$here/make-bundle.sh" --tool "$BUNDLE_TOOL" --key "$key" $BUNDLE_DEVELOPMENT --out "$out/update.bundle" \
   --version "$version" --min-version "$BUNDLE_MIN_VERSION" --build-id "$BUNDLE_BUILD_ID" --compatible "$BUNDLE_COMPATIBLE" \
   --created "$BUNDLE_EPOCH" --slot "$out/root.slot" --verity "$out/root.verity" --kernel "$kernel" \
-  --initramfs "$build/image/initramfs.img" --cmdline-extra "$BUNDLE_CMDLINE_EXTRA" ${architecture:+--architecture "$architecture"}
+  --initramfs "$build/image/initramfs.img" --cmdline-extra "$BUNDLE_CMDLINE_EXTRA${cmdline_extra:+ $cmdline_extra}" ${architecture:+--architecture "$architecture"}
 rm -rf "$tree"

@@ -223,8 +223,9 @@ class VM:
         """Waits for a regex in the console log (from offset `start`); returns the match.
         recover_stalls=N: QEMU's TCG here sometimes stalls for good early in a kernel's boot (seen
         after "Switched to clocksource hpet" and "IP idents hash table", on boots of any image):
-        after N s without console output, the machine is power-cycled, as a hardware watchdog
-        would, and counted in self.stalls (the search goes on in the new console)."""
+        after N s without console output while the current boot's kernel has not yet started
+        berth-init (once it has, a quiet console is a quiet host, or a hang the watchdog must catch),
+        the machine is power-cycled and counted in self.stalls (the search goes on in the new console)."""
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern)
         last_size, last_change = -1, time.monotonic()
@@ -235,7 +236,8 @@ class VM:
                 return m
             if len(text) != last_size:
                 last_size, last_change = len(text), time.monotonic()
-            elif recover_stalls and time.monotonic() - last_change > recover_stalls and self.stalls < 3:
+            elif (recover_stalls and time.monotonic() - last_change > recover_stalls and self.stalls < 3 and
+                  text.rfind("Linux version") > text.rfind("berth-init starting")):
                 print("%s: no console output for %d s: the emulated machine stalled; power-cycling it" %
                       (self.name, recover_stalls), flush=True)
                 self.stalls += 1

@@ -40,6 +40,7 @@ SKIP = 77  # CTest's SKIP_RETURN_CODE: this machine cannot run the scenario
 TOOLS = ["qemu-system-x86_64", "qemu-img", "qemu-io", "ssh", "ssh-keygen", "ssh-keyscan", "sgdisk"]
 SCENARIO_NEEDS = {"lifecycle": ["dumpe2fs"], "uefi": ["mmd", "mcopy", OVMF_CODE, OVMF_VARS],
                   "update": ["mmd", "mdir", "veritysetup", "mkfs.erofs", OVMF_CODE, OVMF_VARS],
+                  "update-faults": ["mmd", "mdir", "veritysetup", "mkfs.erofs", OVMF_CODE, OVMF_VARS],
                   "blessing": ["mmove", "mdir", "mcopy", "debugfs", OVMF_CODE, OVMF_VARS]}
 
 # Test services given through the host config, as a user would add theirs.
@@ -452,12 +453,25 @@ def update_status(vm):
     return json.loads(vm.ssh("berthctl --json update status").stdout)
 
 
+def built_version(args):
+    """The version of the image under test (its build manifest)."""
+    with open(os.path.join(args.image_dir, "build-manifest.txt")) as f:
+        return re.search(r"^berth\.version=(\S+)$", f.read(), re.M).group(1)
+
+
+def uefi_trial_vm(args, name):
+    """A UEFI machine on a fresh disk whose trial boots are blessed after a 3 s health window."""
+    vm = VM(args.image_dir, args.work_dir, name, uefi=True)
+    vm = VM(args.image_dir, args.work_dir, name, uefi=True, host_config=host_config(vm, SHORT_TRIAL))
+    vm.fresh_disk()
+    return vm
+
+
 def scenario_update(args):
     """N on a fresh disk; bad bundles refused with slot B unchanged; N+1 applied over SSH from
     standard input, booted and blessed; N+2 (a critical service that fails) applied, tried and
     rolled back with no user action; N+2 refused afterwards unless forced."""
-    with open(os.path.join(args.image_dir, "build-manifest.txt")) as f:
-        base = re.search(r"^berth\.version=(\S+)$", f.read(), re.M).group(1)
+    base = built_version(args)
     n1, n2 = base + ".1", base + ".2"
     good = derive(args, n1)
     broken_service = os.path.join(args.work_dir, "broken.toml")
@@ -484,9 +498,7 @@ def scenario_update(args):
         "an ESP too full for the kernel": (derive(args, n1, "--kernel-bytes", str(60 * 1048576)), "on the ESP, which has"),
     }
 
-    vm = VM(args.image_dir, args.work_dir, "update", uefi=True)
-    vm = VM(args.image_dir, args.work_dir, "update", uefi=True, host_config=host_config(vm, SHORT_TRIAL))
-    vm.fresh_disk()
+    vm = uefi_trial_vm(args, "update")
     vm.start()
     try:
         vm.wait_ssh()
@@ -656,8 +668,200 @@ def scenario_power_cut(args):
         vm.kill()
 
 
+# The steps of an apply at which the power-cut matrix cuts (update::kApplySteps after the first,
+# which writes nothing), in order. Up to entry-synced the target slot must end without an entry.
+CUT_STEPS = ["target-cleared", "root-started", "root-half", "root-written", "root-verified", "kernel-synced",
+             "initramfs-synced", "entry-synced", "entry-renamed", "installed"]
+# A privileged one-shot service that writes the same number of bytes an apply writes to the same
+# partition with dd conv=fsync, timed in the guest (from /proc/uptime, 10 ms).
+DD_BENCH = """description = "dd of an update's bytes to the inactive slot, for the apply figure"
+privileged = true
+[container]
+image = "admin"
+command = ["/bin/sh", "-c", "read a x </proc/uptime; dd if=%(source)s of=%(target)s bs=4096 count=%(blocks)d conv=fsync 2>/dev/null; read b x </proc/uptime; echo dd-seconds $a $b"]
+[restart]
+policy = "no"
+"""
+
+
+def cold_boot(vm, timeout=300):
+    """A new QEMU process on the same disk (no kexec, no warm reset): after a power cut."""
+    vm.start()
+    vm.wait_console(r"berth-init starting", timeout=timeout, recover_stalls=120)
+
+
+def cut_power_at(vm, bundle, step, flags=""):
+    """`berthctl update apply --pause-at STEP -` over SSH; when the job says it is paused there, the
+    power goes (SIGKILL of QEMU: what the guest had not written is lost)."""
+    mark = len(vm.console())
+    with open(bundle, "rb") as f:
+        client = subprocess.Popen(vm.ssh_command("berthctl update apply %s --pause-at %s -" % (flags, step)), stdin=f,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        vm.wait_console(r"paused at step %s " % re.escape(step), timeout=300, start=mark)
+    finally:
+        vm.kill()
+        client.kill()
+        client.wait()
+
+
+def scenario_update_faults(args):
+    """The update's faults: the power cut at 10 steps of an apply and 2 of the new slot's first
+    boots (each followed by a cold boot that must come up on a working slot, with `update status`
+    telling what happened), apply against dd, a byte flipped in the freshly written slot
+    (dm-verity), and a version whose PID 1 hangs: both rolled back within the tries."""
+    base = built_version(args)
+    n1, n2, n3 = base + ".1", base + ".2", base + ".3"
+    good, second, hanging = derive(args, n1), derive(args, n2), derive(args, n3, "--cmdline-extra", "berth.test.hang=after-ready")
+
+    vm = uefi_trial_vm(args, "update-faults")
+    vm.start()
+    try:
+        vm.wait_ssh()
+        booted, running = "a", base
+        # (1) Power cuts during the apply: each a cold boot on a working slot; the status says how far it got.
+        for step in CUT_STEPS:
+            target = "b" if booted == "a" else "a"
+            cut_power_at(vm, good, step, "--allow-downgrade")
+            cold_boot(vm)
+            if step == "installed":
+                break  # the new slot's first boots are cut below
+            vm.wait_ssh()
+            status = update_status(vm)
+            last = status.get("last_update") or {}
+            installed = status["slots"][target]["state"] != "empty"
+            if step == "entry-renamed" and installed:
+                # The rename made it to the disk before the power went (it was not yet synced): the slot is complete.
+                check("cut at %s: the renamed entry survived: slot %s boots %s on trial" % (step, target, n1),
+                      status["booted_slot"] == target and status["running_version"] == n1 and
+                      last.get("outcome") == "installed" and last.get("interrupted") is True, status)
+                vm.wait_console(r"boot blessed: ", timeout=120, start=0)
+                booted, running = target, n1
+                continue
+            check("cut at %s: slot %s still boots %s; slot %s has no entry; status: interrupted, and why" % (step, booted, running, target),
+                  status["booted_slot"] == booted and status["running_version"] == running and
+                  status["slots"][booted]["state"] == "good" and status["slots"][target]["state"] == "empty" and
+                  last.get("outcome") == "interrupted" and last.get("version") == n1 and
+                  last.get("slot_state") == "no bootable system until the next update" and
+                  "cut off (power loss or a kill) while it wrote slot %s" % target in last.get("reason", ""), status)
+        target = "b" if booted == "a" else "a"
+        # (2) The cut after "installed": this cold boot is the new slot's first (trial) boot; cut it
+        # before the blessing, then the next one while it blesses (after its "blessing" line: the
+        # rename may or may not reach the disk).
+        m = vm.wait_console(r"trial boot of slot (\w+) \((\S+), (\d+) tries left", timeout=240, recover_stalls=120)
+        check("cut at installed: the next boot is slot %s's first trial" % target,
+              m.groups() == (target, "berth-%s+2-1.conf" % target, "2"), m.group(0))
+        vm.kill()
+        cold_boot(vm)
+        m = vm.wait_console(r"trial boot of slot (\w+) \((\S+), (\d+) tries left", timeout=240, recover_stalls=120)
+        check("after a cut during the first boot: slot %s tried again, one try less" % target,
+              m.groups() == (target, "berth-%s+1-2.conf" % target, "1"), m.group(0))
+        vm.wait_console(r"boot healthy \(.*\): blessing ", timeout=120, start=m.end())
+        vm.kill()
+        cold_boot(vm)
+        vm.wait_ssh()
+        m = vm.wait_console(r"boot blessed: |has no boot counter: nothing to bless", timeout=120, start=0)
+        status = update_status(vm)
+        last = status.get("last_update") or {}
+        # (Cut in the middle of the blessing, the entry may have been renamed without its record written.)
+        check("after cuts during the first boots: %s runs in slot %s, blessed; status tells the interrupted job completed" % (n1, target),
+              status["booted_slot"] == target and status["running_version"] == n1 and
+              status["slots"][target]["state"] == "good" and status["boots"].get(target, {}).get("outcome", "blessed") == "blessed" and
+              last.get("outcome") == "installed" and last.get("interrupted") is True and last.get("version") == n1, status)
+        booted, other = target, ("b" if target == "a" else "a")
+
+        # (3) Apply against dd of as many bytes to the same partition (the other slot), interleaved, in this guest.
+        header, parts = bundle_layout(second)
+        payload = sum(size for _, size in parts.values())
+        vm.ssh("cat > /tmp/update.bundle", input_file=second, timeout=120)
+        dd_service = DD_BENCH % {"source": "/dev/vda%d" % (2 if booted == "a" else 3),
+                                 "target": "/dev/vda%d" % (2 if other == "a" else 3), "blocks": (payload + 4095) // 4096}
+        vm.ssh("cat > /tmp/ddbench.toml", input_file=write_file(os.path.join(args.work_dir, "ddbench.toml"), dd_service))
+        ratios = []
+        for i in range(3):
+            vm.ssh("berthctl add /tmp/ddbench.toml" if i == 0 else "berthctl start ddbench", timeout=60)
+            deadline = time.monotonic() + 120
+            while True:
+                logs = vm.ssh("berthctl logs ddbench", check=False).stdout
+                runs = re.findall(r"dd-seconds (\d+\.\d+) (\d+\.\d+)", logs)
+                if len(runs) > i or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            check("dd run %d finished" % (i + 1), len(runs) > i, logs[-1000:])
+            dd_seconds = float(runs[i][1]) - float(runs[i][0])
+            r = vm.ssh("berthctl --json update apply --allow-downgrade /tmp/update.bundle", check=False, timeout=300)
+            answer = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
+            check("apply %d of %s to slot %s" % (i + 1, n2, other), r.returncode == 0 and answer.get("done") is True, r.stdout[-600:] + r.stderr)
+            ratios.append(answer.get("seconds", 0) / dd_seconds)
+            print("apply %.2f s, dd conv=fsync of the same %d bytes %.2f s: %.2fx" % (answer.get("seconds", 0), payload, dd_seconds, ratios[-1]), flush=True)
+        vm.ssh("berthctl remove ddbench", check=False)
+        print("apply / dd (median of 3, interleaved): %.2fx" % sorted(ratios)[1], flush=True)
+
+        # (4) Verity: one byte of the slot just written changes on the disk (power off, then the
+        # overlay edited); the slot must never run, and the machine ends on the old slot with the reason.
+        check("poweroff before the byte is flipped", poweroff(vm) == 0)
+        first, _ = vm.partition("root-" + other)
+        offset = first * 512 + 512
+        raw = os.path.join(vm.dir, "disk.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", vm.disk, raw], check=True)
+        with open(raw, "rb") as f:
+            f.seek(offset)
+            original = f.read(1)[0]
+        os.unlink(raw)
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P %d %d 1" % (original ^ 0xFF, offset), vm.disk], check=True,
+                       capture_output=True)
+        mark, stalls = len(vm.all_console()), vm.stalls
+        vm.start()
+        m = vm.wait_console(r"slot %s failed \(tries spent\): (.*)" % other, timeout=900, recover_stalls=120)
+        console = vm.all_console()[mark:]
+        refused = len(re.findall(r"the root slot cannot be read or does not match its root hash \(dm-verity\)", console))
+        check("the slot with a flipped byte never ran: dm-verity refused its root at each of its tries (stalls: %d)" % (vm.stalls - stalls),
+              refused >= 1 and refused + vm.stalls - stalls == 3 and "root: /dev/dm-0 (dm-verity over /dev/vda%d" % (2 if other == "a" else 3) not in console,
+              console[-3000:])
+        check("the boot of slot %s says why slot %s failed: its root, dm-verity" % (booted, other),
+              m.group(1).startswith("its root could not be mounted: the root slot cannot be read or does not match its root hash (dm-verity)"),
+              m.group(0))
+        vm.wait_ssh()
+        status = update_status(vm)
+        record = status["boots"].get(other, {})
+        check("status: back on %s in slot %s; slot %s bad, %s failed, the reason dm-verity's" % (n1, booted, other, n2),
+              status["booted_slot"] == booted and status["running_version"] == n1 and status["slots"][other]["state"] == "bad" and
+              record.get("outcome") == "failed" and record.get("version") == n2 and "dm-verity" in record.get("reason", "") and
+              n2 in status["failed_versions"], status)
+
+        # (5) A version whose PID 1 hangs once its services are ready (test hook): the watchdog resets
+        # each try, and the tries run out back to the good slot.
+        r = vm.ssh("berthctl update apply -", check=False, timeout=600, input_file=hanging)
+        check("%s (PID 1 hangs) applied to slot %s" % (n3, other), r.returncode == 0, r.stdout + r.stderr)
+        mark, stalls = len(vm.all_console()), vm.stalls
+        rebooted = time.monotonic()
+        vm.ssh("berthctl reboot", check=False, timeout=20)
+        m = vm.wait_console(r"slot %s failed \(tries spent\): (.*)" % other, timeout=1200, start=len(vm.console()), recover_stalls=120)
+        print("from reboot into %s (PID 1 hangs) to back on %s: %.1f s" % (n3, n1, time.monotonic() - rebooted), flush=True)
+        console = vm.all_console()[mark:]
+        hangs = len(re.findall(r"PID 1 hangs now", console))
+        check("each try of the hanging version hung and was reset by the watchdog (or stalled the emulator: %d)" % (vm.stalls - stalls),
+              hangs >= 1 and hangs + vm.stalls - stalls == 3 and "boot blessed" not in console, console[-3000:])
+        vm.wait_ssh()
+        status = update_status(vm)
+        record = status["boots"].get(other, {})
+        check("status: back on %s; %s failed in slot %s, tries spent with no verdict (hang or reset)" % (n1, n3, other),
+              status["booted_slot"] == booted and status["running_version"] == n1 and status["slots"][other]["state"] == "bad" and
+              record.get("outcome") == "failed" and record.get("version") == n3 and "reached a verdict" in record.get("reason", "") and
+              n3 in status["failed_versions"], status)
+        check("poweroff at the end", poweroff(vm) == 0)
+    finally:
+        vm.kill()
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 SCENARIOS = {"update": scenario_update, "lifecycle": scenario_lifecycle, "uefi": scenario_uefi, "bad-root": scenario_bad_root,
-             "power-cut": scenario_power_cut, "blessing": scenario_blessing}
+             "power-cut": scenario_power_cut, "blessing": scenario_blessing, "update-faults": scenario_update_faults}
 
 
 def main():

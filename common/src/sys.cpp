@@ -1,6 +1,7 @@
 #include "berth/sys.hpp"
 #include "berth/parse_integer.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -19,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace berth::sys {
@@ -181,21 +183,40 @@ Result<void> fsync_path(const std::string& path) {
     return {};
 }
 
+Result<void> write_file_synced(const std::string& path, std::string_view content, mode_t mode) {
+    auto fd = TRY(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    TRY_CTX(write_all(fd.get(), content), "write '" + path + "'");
+    if (::fsync(fd.get()) < 0) return fail_sys("fsync '" + path + "'");
+    return {};
+}
+
+Result<void> rename_durably(const std::string& from, const std::string& to) {
+    TRY(rename(from, to));
+    TRY(fsync_path(to));
+    auto slash = to.rfind('/');
+    return fsync_path(slash == std::string::npos ? "." : slash == 0 ? "/" : to.substr(0, slash));
+}
+
 Result<void> write_file_durably(const std::string& path, std::string_view content, mode_t mode) {
     const std::string temporary = path + ".new";
-    {
-        auto fd = TRY(open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-        TRY_CTX(write_all(fd.get(), content), "write '" + temporary + "'");
-        if (::fsync(fd.get()) < 0) return fail_sys("fsync '" + temporary + "'");
-    }
-    TRY(rename(temporary, path));
-    auto slash = path.rfind('/');
-    return fsync_path(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
+    TRY(write_file_synced(temporary, content, mode));
+    return rename_durably(temporary, path);
 }
 
 Result<int> ioctl_int(int fd, unsigned long request, int value, const std::string& what) {
     if (::ioctl(fd, request, &value) < 0) return fail_sys(what);
     return value;
+}
+
+std::vector<std::string> list_directory(const std::string& path) {
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(path.c_str())) {
+        while (auto* e = ::readdir(d))
+            if (std::string_view name = e->d_name; name != "." && name != "..") names.emplace_back(name);
+        ::closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 bool exists(const std::string& path) {

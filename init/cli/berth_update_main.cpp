@@ -3,6 +3,8 @@
 // standard output: progress, then one final line ("done": true, or an error).
 #include <fcntl.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -37,6 +39,7 @@ struct Arguments {
     update::ApplyOptions options;
     bool stream = false;
     bool esp_given = false;
+    std::string pause_at;  // a step of update::kApplySteps (test hook, docs/updates.md "Power cuts")
 };
 
 Result<Arguments> parse_arguments(int argc, char** argv) {
@@ -58,13 +61,26 @@ Result<Arguments> parse_arguments(int argc, char** argv) {
         else if (arg == "--allow-downgrade") a.options.allow_downgrade = true;
         else if (arg == "--force") a.options.force = true;
         else if (arg == "--stream") a.stream = true;
+        else if (arg == "--pause-at") a.pause_at = TRY(value());
         else if (arg[0] == '-') return berth::fail("unknown flag '" + arg + "'");
         else if (a.action.empty()) a.action = arg;
         else return berth::fail("unexpected '" + arg + "'");
     }
     if (a.action != "apply" && a.action != "status" && a.action != "rollback")
         return berth::fail("expected apply, status or rollback");
+    if (!a.pause_at.empty() && !update::is_apply_step(a.pause_at))
+        return berth::fail("--pause-at: '" + a.pause_at + "' is not a step of an apply (docs/updates.md, \"Power cuts\")");
     return a;
+}
+
+// The --pause-at test hook: says so on the console (berth-init's stderr, which the job shares) and
+// waits for the power cut the test makes; a kill ends it.
+[[noreturn]] void pause_for_power_cut(std::string_view step) {
+    std::fprintf(stderr, "berth-update: paused at step %.*s (--pause-at): waiting for a power cut\n", static_cast<int>(step.size()),
+                 step.data());
+    std::fflush(stderr);
+    emit(control::ok_response({{"progress", {{"phase", "paused"}, {"step", step}}}}));
+    for (;;) ::pause();
 }
 
 // Half of what the kernel says is available, at most 1 GiB: parts that fit are checked in memory
@@ -113,6 +129,16 @@ Result<nlohmann::json> apply(Arguments& a) {
     bool target_touched = false;
     uint64_t received = 0;
     update::FdSource source(0);
+    nlohmann::json record = {{"action", "apply"}, {"slot", layout.target_slot}, {"time", update::utc_now()},
+                             {"from_version", facts.version}};
+    a.options.at_step = [&](std::string_view step, const update::BundleManifest& m) -> Result<void> {
+        // Before the first change to the target: after a power cut, status tells what was cut off.
+        if (step == "clearing-target")
+            TRY_CTX(update::save_record(a.paths, update::kLastUpdateRecord, update::in_progress_record(record, m, layout.booted_slot)),
+                    "record the update as in progress");
+        if (step == a.pause_at) pause_for_power_cut(step);
+        return {};
+    };
     auto progress = [&](const update::Progress& p) {
         if (p.phase == "target-cleared") target_touched = true;
         if (p.phase == "root" || p.phase == "kernel" || p.phase == "initramfs") received = p.done;
@@ -124,9 +150,7 @@ Result<nlohmann::json> apply(Arguments& a) {
         emit(control::ok_response({{"progress", {{"phase", p.phase}, {"done", p.done}, {"total", p.total}, {"seconds", seconds}}}}));
     };
     auto report = update::apply_bundle(source, trusted, layout, facts, a.options, progress);
-    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    nlohmann::json record = {{"action", "apply"}, {"slot", layout.target_slot}, {"time", update::utc_now()},
-                             {"from_version", facts.version}, {"seconds", seconds}};
+    record["seconds"] = std::chrono::duration<double>(Clock::now() - started).count();
     if (!report) {
         record["outcome"] = target_touched ? "failed" : "refused";
         record["reason"] = report.error().describe();

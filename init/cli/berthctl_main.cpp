@@ -67,8 +67,9 @@ int usage(int code) {
                  "  update verify [--key FILE.pub]... FILE|-\n"
                  "                          check a bundle's signature and every part, offline\n"
                  "                          (default keys: the image's /usr/lib/berth/update-keys)\n"
-                 "  update apply [--allow-downgrade] [--force] [--stream] [--reboot] FILE|-\n"
-                 "                          install a bundle in the slot not booted (- : standard input)\n"
+                 "  update apply [--allow-downgrade] [--force] [--stream] [--reboot] [--pause-at STEP] FILE|-\n"
+                 "                          install a bundle in the slot not booted (- : standard input);\n"
+                 "                          --pause-at STEP stops it at a step, for power-cut tests\n"
                  "  update status           both slots, boot counts, the last update's outcome\n"
                  "  update rollback         the other slot boots next (if it is good)\n");
     return code;

@@ -128,6 +128,7 @@ berth::Result<int> request(const std::string& socket_path, const std::vector<std
         else if (apply && a == "--force") req.force = true;
         else if (apply && a == "--stream") req.stream = true;
         else if (apply && a == "--reboot") req.reboot = true;
+        else if (apply && a == "--pause-at" && i + 1 < args.size()) req.pause_at = args[++i];
         else if (apply && file.empty() && (a == "-" || a[0] != '-')) file = a;
         else return berth::fail("update " + req.action + ": unexpected '" + a + "'");
     }

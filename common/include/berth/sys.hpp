@@ -52,12 +52,21 @@ Result<void> rmdir(const std::string& path);
 Result<void> rename(const std::string& from, const std::string& to);
 // fsync(2) of a file or directory (a directory's fsync makes a rename in it durable).
 Result<void> fsync_path(const std::string& path);
+// rename(2), then made to last: the file under its new name fsynced, then its directory. Both
+// are needed on FAT (the ESP): vfat writes the renamed file's size and first cluster into its new
+// directory entry only when the file itself is written back, so a directory fsync alone leaves
+// an empty file after a power cut.
+Result<void> rename_durably(const std::string& from, const std::string& to);
 // Replaces `path` so that a reader, or the next boot after a power cut, sees the old content or
-// the new, never half: written to path.new, fsynced, renamed over path, the directory fsynced.
+// the new, never half: written to path.new, fsynced, renamed over path durably (rename_durably).
 Result<void> write_file_durably(const std::string& path, std::string_view content, mode_t mode = 0644);
+// The first half of that: `path` created or truncated, written and fsynced (no rename).
+Result<void> write_file_synced(const std::string& path, std::string_view content, mode_t mode = 0644);
 // ioctl(2) with an int argument the kernel may change (WDIOC_SETTIMEOUT); returns that value.
 Result<int> ioctl_int(int fd, unsigned long request, int value, const std::string& what);
 bool exists(const std::string& path);
+// The names in a directory (not . and ..), sorted; none if it cannot be opened.
+std::vector<std::string> list_directory(const std::string& path);
 // fsync(2) of an open file.
 Result<void> fsync(int fd, const std::string& what);
 // The size of a block device (BLKGETSIZE64), or of a regular file (tests stand in files for disks).

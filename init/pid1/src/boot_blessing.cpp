@@ -37,6 +37,11 @@ Result<void> write_record(const BootBlessingPaths& paths, const BootRecord& reco
 
 // Another slot whose entry has no tries left failed, whatever its own boots managed to write:
 // the boot that fell back to this slot records that (once), keeping the failed boot's own reason.
+std::optional<update::EarlyFailure> early_failure(const BootBlessingPaths& paths, const std::string& slot) {
+    auto text = sys::read_file(update::early_failure_path(paths.records, slot));
+    return text ? update::parse_early_failure(*text) : std::nullopt;
+}
+
 void record_spent_slots(const BootBlessingPaths& paths, const std::string& slot, const std::string& now,
                         std::vector<std::string>& lines) {
     std::string dir = entries_dir(paths);
@@ -45,7 +50,8 @@ void record_spent_slots(const BootBlessingPaths& paths, const std::string& slot,
         if (!entry || !update::tries_spent(*entry)) continue;
         std::string other = update::slot_of_entry(entry->base);
         if (other.empty() || other == slot) continue;
-        std::string version = update::entry_version(sys::read_file(dir + "/" + file).value_or(""));
+        std::string entry_text = sys::read_file(dir + "/" + file).value_or("");
+        std::string version = update::entry_version(entry_text);
         std::optional<BootRecord> previous;
         if (auto text = sys::read_file(update::boot_record_path(paths.records, other)))
             if (auto parsed = update::parse_boot_record(*text)) previous = *parsed;
@@ -60,6 +66,8 @@ void record_spent_slots(const BootBlessingPaths& paths, const std::string& slot,
             (previous->version == version || version.empty())) {
             record.version = previous->version.empty() ? version : previous->version;
             record.reason = previous->step + ": " + previous->reason;
+        } else if (auto note = early_failure(paths, other); note && update::early_failure_is_for(*note, entry_text)) {
+            record.reason = "its root could not be mounted: " + note->reason;
         } else {
             record.reason = "no try of " + file + " reached a verdict (a reset, a hang or a power cut)";
         }
@@ -103,7 +111,7 @@ Result<std::string> bless_boot(const BootBlessingPaths& paths, const TrialBoot& 
     if (!entry || !entry->tries_left) return fail("'" + boot.entry + "' has no boot counter");
     std::string dir = entries_dir(paths), blessed = update::blessed_file_name(*entry);
     auto esp = TRY(update::EspWriteAccess::acquire(paths.esp, remount));
-    auto renamed = sys::rename(dir + "/" + boot.entry, dir + "/" + blessed).and_then([&] { return sys::fsync_path(dir); });
+    auto renamed = sys::rename_durably(dir + "/" + boot.entry, dir + "/" + blessed);
     // Read-only again whatever happened; the remount also writes out the FAT.
     auto back = esp.release();
     TRY(renamed);
@@ -261,6 +269,7 @@ void BootBlessing::act(TimePoint now) {
     BootBlessingPaths paths = paths_;
     TrialBoot boot = *boot_;
     if (verdict.kind == TrialVerdict::Healthy) {
+        hooks_.note(LogLevel::Info, "boot healthy (" + verdict.reason + "): blessing " + boot.entry);
         start_child(Job::Bless, [paths, boot, verdict] {
             auto blessed = bless_boot(paths, boot, now_rfc3339(), verdict, true);
             return blessed ? "ok " + *blessed : "error " + blessed.error().describe();

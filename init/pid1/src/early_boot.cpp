@@ -24,6 +24,8 @@
 #include "berth/pid1/gpt.hpp"
 #include "berth/pid1/system_setup.hpp"
 #include "berth/sys.hpp"
+#include "berth/update/boot_record.hpp"
+#include "berth/update/host_update.hpp"
 
 namespace berth::pid1 {
 namespace {
@@ -60,35 +62,6 @@ Result<std::string> wait_for_device(const std::string& spec, const std::string& 
                         " s; block devices: " + describe_block_devices(devices));
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-}
-
-// Runs a program of the new root (mke2fs, e2fsck) and waits for it; returns its exit code.
-Result<int> run_program(const std::vector<std::string>& argv, bool quiet) {
-    pid_t pid = ::fork();
-    if (pid < 0) return fail_sys("fork");
-    if (pid == 0) {
-        // quiet: its chatter stays off the console; failures still show on stderr.
-        if (int null = ::open("/dev/null", O_WRONLY); quiet && null >= 0) ::dup2(null, STDOUT_FILENO);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status)) return fail(argv[0] + " was killed by signal " + std::to_string(WTERMSIG(status)));
-    return WEXITSTATUS(status);
-}
-
-Result<std::string> read_head(const std::string& device, size_t bytes) {
-    auto fd = TRY(sys::open(device, O_RDONLY));
-    std::string head(bytes, '\0');
-    ssize_t n = ::pread(fd.get(), head.data(), bytes, 0);
-    if (n < 0) return fail_sys("read " + device);
-    head.resize(static_cast<size_t>(n));
-    return head;
 }
 
 // The first word of a sysfs file ("4\n" → "4").
@@ -219,6 +192,33 @@ Result<void> mount_root(const std::string& partition, const BootParameters& para
     return {};
 }
 
+// This boot ends here, before the blessing that records failed tries: the reason is left on the
+// state partition for the boot of the other slot (update::EarlyFailure), when the state
+// filesystem is clean enough to mount without a check (its checker lives in the root).
+void note_root_failure(const BootParameters& params, const std::string& reason) {
+    if (!params.verity || params.slot.empty()) return;
+    constexpr const char* kNoteMount = "/run/state";
+    auto noted = [&]() -> Result<void> {
+        auto device = find_block_device(params.state, scan_block_devices());
+        if (device.empty()) return fail("no state partition");
+        device = "/dev/" + device;
+        auto head = TRY(read_head(device, 4096));
+        if (!has_ext_magic(head) || !ext_is_clean(head)) return fail("the state filesystem is new or needs a check");
+        TRY(sys::mkdir_p(kNoteMount));
+        TRY(sys::mount(device, kNoteMount, "ext4", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME, ""));
+        std::string dir = std::string(kNoteMount) + "/lib/berth/update";
+        auto written = sys::mkdir_p(dir, 0700).and_then([&] {
+            update::EarlyFailure note{params.slot, params.verity->root_hash, reason, update::utc_now()};
+            return sys::write_file_durably(update::early_failure_path(dir, params.slot), update::format_early_failure(note), 0600);
+        });
+        auto unmounted = sys::umount2(kNoteMount, 0);
+        TRY(written);
+        return unmounted;
+    }();
+    if (noted) log::info("the reason is noted on the state partition for the next boot");
+    else log::warning("the reason could not be noted on the state partition: " + noted.error().describe());
+}
+
 Result<void> switch_root(const std::string& init) {
     for (const char* m : {"/dev", "/proc", "/sys", "/run"}) {
         std::string target = std::string(kNewRoot) + m;
@@ -321,6 +321,41 @@ bool ext_is_clean(std::string_view head) {
     return (state & 1) != 0 && (state & 2) == 0;  // EXT2_VALID_FS set, EXT2_ERROR_FS clear
 }
 
+Result<int> run_program(const std::vector<std::string>& argv, bool quiet) {
+    pid_t pid = ::fork();
+    if (pid < 0) return fail_sys("fork");
+    if (pid == 0) {
+        // quiet: its chatter stays off the console; failures still show on stderr.
+        if (int null = ::open("/dev/null", O_WRONLY); quiet && null >= 0) ::dup2(null, STDOUT_FILENO);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status)) return fail(argv[0] + " was killed by signal " + std::to_string(WTERMSIG(status)));
+    return WEXITSTATUS(status);
+}
+
+Result<std::string> read_head(const std::string& device, size_t bytes) {
+    auto fd = TRY(sys::open(device, O_RDONLY));
+    std::string head(bytes, '\0');
+    ssize_t n = ::pread(fd.get(), head.data(), bytes, 0);
+    if (n < 0) return fail_sys("read " + device);
+    head.resize(static_cast<size_t>(n));
+    return head;
+}
+
+bool fat_volume_dirty(std::string_view boot_sector) {
+    if (boot_sector.size() < 512 || boot_sector[510] != '\x55' || boot_sector[511] != '\xaa') return false;
+    auto byte = [&](size_t at) { return static_cast<unsigned char>(boot_sector[at]); };
+    bool fat32 = byte(22) == 0 && byte(23) == 0;  // BPB_FATSz16: 0 on FAT32
+    return (byte(fat32 ? 0x41 : 0x25) & 0x01) != 0;
+}
+
 Result<void> run_early_boot() {
     TRY(apply_mounts({
         {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""},
@@ -356,7 +391,10 @@ Result<void> run_early_boot() {
 
     auto root_device = TRY(wait_for_device(params.root, "root", params.rootwait_seconds));
     TRY(sys::mkdir_p(kNewRoot));
-    TRY(mount_root(root_device, params));
+    if (auto mounted = mount_root(root_device, params); !mounted) {
+        note_root_failure(params, mounted.error().describe());
+        return mounted;
+    }
 
     // Without its state the host still boots (services that need /var fail visibly): a console
     // message beats a hang, and the admin can still log in through a debug console.

@@ -16,6 +16,7 @@
 #include "berth/pid1/system_setup.hpp"
 #include "berth/pid1/watchdog.hpp"
 #include "berth/sys.hpp"
+#include "berth/update/esp_access.hpp"
 
 namespace berth::pid1 {
 namespace {
@@ -111,6 +112,44 @@ MachineChoices prepare_machine_state_in_child() {
 
 }  // namespace
 
+// A write to the ESP (an update, a blessing) was cut off: FAT has no journal, and what a power cut
+// leaves (clusters allocated to no file, a wrong free count) would fill the ESP over time and make
+// updates refuse for want of space. fsck.fat repairs it before the ESP is mounted.
+namespace {
+constexpr const char* kFsckFat = "/usr/bin/fsck.fat";
+
+// Returns whether it repaired something.
+bool check_esp(const std::string& device) {
+    if (!sys::exists(kFsckFat)) {
+        log::warning("ESP " + device + " was not cleanly unmounted; this image has no " + kFsckFat + " to check it");
+        return false;
+    }
+    log::warning("ESP " + device + " was not cleanly unmounted (a write to it was cut off): checking it");
+    auto code = run_program({kFsckFat, "-a", "-w", device}, false);
+    if (!code) log::warning("ESP " + device + ": " + code.error().describe());
+    else if (*code == 0 || *code == 1) log::info("ESP " + device + (*code ? ": repaired" : ": no errors") + " (fsck.fat -a)");
+    else log::warning("ESP " + device + ": fsck.fat -a exited with " + std::to_string(*code) + "; mounting it as it is");
+    return code && *code == 1;
+}
+
+// fsck.fat -a keeps the cluster chains no file owned as /FSCK0000.REC, /FSCK0001.REC, ...: here
+// they are what a cut-off write left (half a kernel), and they would fill the ESP cut after cut.
+void remove_salvaged_chains(const std::string& esp) {
+    std::vector<std::string> salvaged;
+    for (const auto& name : sys::list_directory(esp))
+        if (name.size() == 12 && (name.starts_with("FSCK") || name.starts_with("fsck")) && (name.ends_with(".REC") || name.ends_with(".rec")))
+            salvaged.push_back(name);
+    if (salvaged.empty()) return;
+    auto removed = update::EspWriteAccess::acquire(esp, true).and_then([&](update::EspWriteAccess access) -> Result<void> {
+        for (const auto& name : salvaged) TRY(sys::unlink(esp + "/" + name));
+        TRY(sys::fsync_path(esp));
+        return access.release();
+    });
+    if (removed) log::info("ESP: removed " + std::to_string(salvaged.size()) + " file(s) of clusters fsck.fat salvaged");
+    else log::warning("ESP: the clusters fsck.fat salvaged stay: " + removed.error().describe());
+}
+}  // namespace
+
 // The ESP (read-only): where a host config baked into the image lives, and what updates and
 // boot counting write. Its modules load on demand: most boots need it only after the services.
 Result<void> mount_esp() {
@@ -119,9 +158,13 @@ Result<void> mount_esp() {
     if (esp.empty()) return {};  // not a disk of ours (tests, other layouts)
     // vfat's defaults (codepage 437, iocharset ascii) need their tables: no modprobe in the image.
     TRY(load_module_list({.names = {"vfat", "nls_cp437", "nls_ascii"}}));
+    bool repaired = false;
+    if (auto boot_sector = read_head("/dev/" + esp, 512); boot_sector && fat_volume_dirty(*boot_sector))
+        repaired = check_esp("/dev/" + esp);
     TRY(sys::mkdir_p("/efi"));
     TRY(sys::mount("/dev/" + esp, "/efi", "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=0077"));
     log::info("ESP /dev/" + esp + " mounted on /efi");
+    if (repaired) remove_salvaged_chains("/efi");
     return {};
 }
 

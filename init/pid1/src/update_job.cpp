@@ -24,6 +24,7 @@ std::vector<std::string> UpdateJob::arguments(const control::UpdateRequest& requ
     if (request.allow_downgrade) args.push_back("--allow-downgrade");
     if (request.force) args.push_back("--force");
     if (request.stream) args.push_back("--stream");
+    if (!request.pause_at.empty()) args.insert(args.end(), {"--pause-at", request.pause_at});
     return args;
 }
 

@@ -29,7 +29,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& command_fiel
         {"kill", {"service", "signal"}},
         {"reboot", {}},
         {"poweroff", {}},
-        {"update", {"action", "allow_downgrade", "force", "stream", "reboot"}},
+        {"update", {"action", "allow_downgrade", "force", "stream", "reboot", "pause_at"}},
     };
     return fields;
 }
@@ -188,6 +188,7 @@ struct ToJson {
         json j = {{"cmd", "update"}, {"action", r.action}};
         for (const auto& [name, set] : {std::pair{"allow_downgrade", r.allow_downgrade}, {"force", r.force}, {"stream", r.stream}, {"reboot", r.reboot}})
             if (set) j[name] = true;
+        if (!r.pause_at.empty()) j["pause_at"] = r.pause_at;
         return j;
     }
 };
@@ -206,6 +207,12 @@ Result<Request> parse_update(const json& request) {
         if (!it->is_boolean()) return field_error(name, "expected true or false");
         if (update.action != "apply") return field_error(name, "only for action \"apply\"");
         *flag = it->get<bool>();
+    }
+    if (auto it = request.find("pause_at"); it != request.end()) {
+        if (!it->is_string() || it->get_ref<const std::string&>().empty()) return field_error("pause_at", "expected the name of a step");
+        if (update.action != "apply") return field_error("pause_at", "only for action \"apply\"");
+        // The job checks the name against its steps: the protocol does not know them.
+        update.pause_at = it->get<std::string>().substr(0, 64);
     }
     return update;
 }

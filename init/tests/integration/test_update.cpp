@@ -2,6 +2,7 @@
 // the control socket (SCM_RIGHTS) to the update job, which writes a layout of files standing in
 // for the disk (slots are files, the ESP a directory).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +193,45 @@ TEST_CASE("update apply, status and rollback through berth-init's control socket
         CHECK(WEXITSTATUS(status) == 1);
         CHECK(read(u.dir / "root-b") == slot_before);
         CHECK(u.host.ctl({"update", "status"}).exit_code == 0);
+    }
+
+    SECTION("a job killed in the middle of writing: the client is told, and status says how far it got") {
+        pid_t client = fork();
+        if (client == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(BERTHCTL_BINARY, "berthctl", "--socket", u.host.socket().c_str(), "update", "apply", "--pause-at", "root-half",
+                  good.c_str(), nullptr);
+            _exit(127);
+        }
+        // The job says where it stopped on berth-init's stderr; then it is killed, as a power cut would stop it.
+        pid_t job = 0;
+        for (int i = 0; i < 100 && !job; ++i) {
+            usleep(100000);
+            if (u.host.init_log().find("paused at step root-half (--pause-at)") == std::string::npos) continue;
+            for (const auto& entry : fs::directory_iterator("/proc")) {
+                std::string cmdline = berth::sys::read_file(entry.path().string() + "/cmdline").value_or("");
+                if (cmdline.find("--pause-at") != std::string::npos && cmdline.find(BERTH_UPDATE_BINARY) != std::string::npos)
+                    job = std::stoi(entry.path().filename().string());
+            }
+        }
+        INFO(u.host.init_log());
+        REQUIRE(job > 0);
+        CHECK(read(u.dir / "root-b").substr(0, u.parts[0].size() / 2) == u.parts[0].substr(0, u.parts[0].size() / 2));
+        kill(job, SIGKILL);
+        int status = 0;
+        waitpid(client, &status, 0);
+        CHECK(WEXITSTATUS(status) == 1);
+        auto view = json::parse(u.host.ctl({"--json", "update", "status"}).out);
+        CHECK(view["slots"]["b"]["state"] == "empty");
+        CHECK(view["last_update"]["outcome"] == "interrupted");
+        CHECK(view["last_update"]["interrupted"] == true);
+        CHECK(view["last_update"]["version"] == "0.2.0");
+        CHECK_THAT(view["last_update"]["reason"].get<std::string>(), Catch::Contains("cut off (power loss or a kill) while it wrote slot b"));
+        // The next apply starts over and completes.
+        CHECK(u.host.ctl({"update", "apply", good.string()}).exit_code == 0);
+        CHECK(read(u.dir / "esp/berth/b/vmlinuz") == u.parts[1]);
     }
 
     // PID 1 went on with its services all along.

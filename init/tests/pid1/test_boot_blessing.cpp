@@ -166,3 +166,25 @@ TEST_CASE("spent tries without any record of that boot: failed all the same") {
                                 "slot a booted instead",
                                 kNow, 0});
 }
+
+TEST_CASE("spent tries of a slot whose root never mounted: the initramfs's note gives the reason") {
+    const std::string hash(64, 'c');
+    EspScratch esp;
+    esp.write("efi/loader/entries/berth-b+0-3.conf", "title B\nversion 0.3.0\noptions root=PARTLABEL=root-b berth.verity=" + hash + " ro\n");
+    fs::create_directories(esp.root + "/records");
+    // A note about another system of slot B (an older root hash) is not this failure's reason.
+    esp.write("records/early-failure-b.json", format_early_failure({"b", std::string(64, 'd'), "old reason", kNow}));
+    inspect_trial_boot(esp.paths(), "a", kNow);
+    CHECK_THAT(parse_boot_record(esp.read("records/boot-b.json"))->reason, Catch::StartsWith("no try of berth-b+0-3.conf"));
+
+    fs::remove(esp.root + "/records/boot-b.json");
+    esp.write("records/early-failure-b.json",
+              format_early_failure({"b", hash, "mount root /dev/dm-0: Input/output error", kNow}));
+    auto [boot, lines] = inspect_trial_boot(esp.paths(), "a", kNow);
+    REQUIRE(lines.size() == 1);
+    auto record = parse_boot_record(esp.read("records/boot-b.json"));
+    REQUIRE(record);
+    CHECK(*record == BootRecord{"b", "0.3.0", "berth-b+0-3.conf", BootOutcome::Failed, "tries spent",
+                                "its root could not be mounted: mount root /dev/dm-0: Input/output error; slot a booted instead",
+                                kNow, 0});
+}

@@ -80,3 +80,26 @@ TEST_CASE("a cleanly unmounted state filesystem skips the check", "[unit][early-
     CHECK_FALSE(ext_is_clean(ext));
     CHECK_FALSE(ext_is_clean(std::string(4096, '\0')));
 }
+
+TEST_CASE("FAT's dirty flag is read from the boot sector's state byte, FAT32 and FAT16") {
+    std::string sector(512, '\0');
+    sector[510] = '\x55';
+    sector[511] = '\xaa';
+    std::string fat32 = sector;  // BPB_FATSz16 = 0
+    CHECK_FALSE(fat_volume_dirty(fat32));
+    fat32[0x41] = '\x01';
+    CHECK(fat_volume_dirty(fat32));
+    fat32[0x41] = '\x02';  // another bit of the byte
+    CHECK_FALSE(fat_volume_dirty(fat32));
+
+    std::string fat16 = sector;
+    fat16[22] = '\x20';  // 32 sectors per FAT
+    fat16[0x41] = '\x01';  // FAT32's place means nothing here
+    CHECK_FALSE(fat_volume_dirty(fat16));
+    fat16[0x25] = '\x01';
+    CHECK(fat_volume_dirty(fat16));
+
+    fat16[511] = 0;  // no boot sector signature: not FAT
+    CHECK_FALSE(fat_volume_dirty(fat16));
+    CHECK_FALSE(fat_volume_dirty(fat32.substr(0, 100)));
+}

@@ -68,3 +68,19 @@ TEST_CASE("read_boot_records reads boot-*.json of a directory, by slot") {
     CHECK(bad.error().describe().find("boot-c.json") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an early-boot failure note parses back and is matched to an entry by root hash") {
+    const std::string hash(64, 'a');
+    EarlyFailure note{"b", hash, "dm-verity: Input/output error", "2026-12-03T10:00:00Z"};
+    CHECK(parse_early_failure(format_early_failure(note)) == note);
+    CHECK(early_failure_path("/var/lib/berth/update", "b") == "/var/lib/berth/update/early-failure-b.json");
+    CHECK_FALSE(parse_early_failure("{}"));
+    CHECK_FALSE(parse_early_failure("not json"));
+    CHECK_FALSE(parse_early_failure(R"({"slot":"b","root_hash":"","reason":"x","time":"t"})"));
+
+    CHECK(early_failure_is_for(note, "title x\noptions root=PARTLABEL=root-b berth.verity=" + hash + " ro\n"));
+    CHECK(early_failure_is_for(note, "options berth.verity=" + hash));
+    CHECK_FALSE(early_failure_is_for(note, "options berth.verity=" + hash + "0 ro\n"));   // a longer hash
+    CHECK_FALSE(early_failure_is_for(note, "title berth.verity=" + hash + "\noptions ro\n"));  // not the options line
+    CHECK_FALSE(early_failure_is_for(note, "options xberth.verity=" + hash + "\n"));
+}

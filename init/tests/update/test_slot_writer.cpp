@@ -182,3 +182,60 @@ TEST_CASE("boot entries of a slot are told by name") {
                            "berth-b.conf~", "other-b.conf", "berth-b+3.conf.old"})
         CHECK_FALSE(is_slot_entry(no, "b"));
 }
+
+TEST_CASE("apply: the steps come in their documented order, staged and streamed") {
+    for (uint64_t budget : {uint64_t{64} << 20, uint64_t{0}}) {
+        Host host;
+        host.options.memory_budget = budget;
+        std::vector<std::string> steps;
+        host.options.at_step = [&](std::string_view step, const BundleManifest& m) -> berth::Result<void> {
+            CHECK(m.version == "0.2.0");
+            steps.emplace_back(step);
+            return {};
+        };
+        REQUIRE(host.apply(host.bundle));
+        CHECK(steps == std::vector<std::string>(kApplySteps.begin(), kApplySteps.end()));
+    }
+    CHECK(is_apply_step("root-half"));
+    CHECK_FALSE(is_apply_step("root"));
+}
+
+// What a crash at each step leaves, as the next boot sees it: the target slot has no entry (the
+// loader passes it over) or it is complete; the booted slot never changes; the next apply succeeds.
+TEST_CASE("apply: cut off at any step, the target slot is unbootable or complete, and the next apply succeeds") {
+    for (uint64_t budget : {uint64_t{64} << 20, uint64_t{0}}) {
+        for (auto cut : kApplySteps) {
+            INFO("cut at " << cut << (budget ? ", staged" : ", streamed"));
+            Host host;
+            host.options.memory_budget = budget;
+            auto before = host.disk();
+            host.options.at_step = [&](std::string_view step, const BundleManifest&) -> berth::Result<void> {
+                if (step == cut) return berth::fail("power cut");
+                return {};
+            };
+            REQUIRE_FALSE(host.apply(host.bundle));
+            auto after = host.disk();
+            for (const char* path : {"root-a", "esp/loader/entries/berth-a.conf", "esp/berth/a/vmlinuz", "esp/berth/a/initramfs.img"})
+                CHECK(after[path] == before[path]);
+            bool complete = cut == "entry-renamed" || cut == "installed";
+            if (cut == "clearing-target") {
+                CHECK(after == before);
+            } else if (complete) {
+                CHECK(after["esp/loader/entries/berth-b+3.conf"].find("version    0.2.0\n") != std::string::npos);
+                CHECK(after["esp/berth/b/vmlinuz"] == host.parts[1]);
+                CHECK(after["esp/berth/b/initramfs.img"] == host.parts[2]);
+                CHECK(head(host.layout.target_device, host.parts[0].size()) == host.parts[0]);
+            } else {
+                for (const auto& [path, content] : after)
+                    if (path.starts_with("esp/loader/entries/")) CHECK_FALSE((path.ends_with(".conf") && path.find("berth-b") != std::string::npos));
+            }
+            host.options.at_step = nullptr;
+            auto again = host.apply(host.bundle);
+            REQUIRE(again);
+            auto last = host.disk();
+            CHECK(last["esp/berth/b/vmlinuz"] == host.parts[1]);
+            for (const auto& [path, content] : last) CHECK_FALSE((path.ends_with(".new")));
+            CHECK(last.count("esp/loader/entries/berth-b+3.conf"));
+        }
+    }
+}

@@ -77,4 +77,43 @@ Result<std::vector<BootRecord>> read_boot_records(const std::string& dir) {
     return records;
 }
 
+std::string early_failure_path(const std::string& dir, const std::string& slot) {
+    return dir + "/early-failure-" + slot + ".json";
+}
+
+std::string format_early_failure(const EarlyFailure& note) {
+    nlohmann::ordered_json object = {{"slot", note.slot}, {"root_hash", note.root_hash}, {"reason", note.reason}, {"time", note.time}};
+    return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::optional<EarlyFailure> parse_early_failure(std::string_view json) {
+    if (json.size() > kMaxRecordBytes) return std::nullopt;
+    nlohmann::json object = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+    if (object.is_discarded() || !object.is_object()) return std::nullopt;
+    EarlyFailure note;
+    for (auto [key, field] : {std::pair{"slot", &note.slot}, {"root_hash", &note.root_hash}, {"reason", &note.reason}, {"time", &note.time}}) {
+        auto text = text_field(object, key);
+        if (!text) return std::nullopt;
+        *field = std::move(*text);
+    }
+    if (note.root_hash.empty() || note.reason.empty()) return std::nullopt;
+    return note;
+}
+
+bool early_failure_is_for(const EarlyFailure& note, std::string_view entry_text) {
+    for (size_t line_start = 0; line_start < entry_text.size();) {
+        size_t end = entry_text.find('\n', line_start);
+        std::string_view line = entry_text.substr(line_start, end == std::string_view::npos ? std::string_view::npos : end - line_start);
+        line_start = end == std::string_view::npos ? entry_text.size() : end + 1;
+        if (!line.starts_with("options")) continue;
+        std::string word = "berth.verity=" + note.root_hash;
+        for (size_t at = line.find(word); at != std::string_view::npos; at = line.find(word, at + 1)) {
+            bool starts = line[at - 1] == ' ' || line[at - 1] == '\t';
+            bool ends = at + word.size() == line.size() || line[at + word.size()] == ' ' || line[at + word.size()] == '\t';
+            if (starts && ends) return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace berth::update

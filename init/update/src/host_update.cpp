@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -20,6 +21,11 @@ namespace {
 constexpr const char* kEntries = "/loader/entries";
 
 std::string first_line(std::string text) { return text.substr(0, text.find('\n')); }
+
+uint64_t file_size(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
 
 
 }  // namespace
@@ -63,7 +69,8 @@ Result<HostFacts> read_host_facts(const HostPaths& paths) {
 }
 
 std::string SlotView::state() const {
-    if (entry.empty() || !boot_files) return "empty";
+    // An entry without its version line is one a power cut emptied (or not ours): not bootable.
+    if (entry.empty() || version.empty() || !boot_files) return "empty";
     if (!tries_left) return "good";
     return *tries_left > 0 ? "trying" : "bad";
 }
@@ -81,7 +88,7 @@ std::vector<SlotView> read_slots(const std::string& esp) {
             if (auto text = sys::read_file(esp + kEntries + "/" + file)) view.version = entry_version(*text);
         }
         std::string dir = esp + "/berth/" + slot;
-        view.boot_files = sys::exists(dir + "/vmlinuz") && sys::exists(dir + "/initramfs.img");
+        view.boot_files = file_size(dir + "/vmlinuz") > 0 && file_size(dir + "/initramfs.img") > 0;
         slots.push_back(view);
     }
     return slots;
@@ -118,13 +125,52 @@ Result<void> remember_failed_versions(const HostPaths& paths, const std::vector<
     return save_record(paths, kFailedVersionsRecord, {{"versions", versions}});
 }
 
+nlohmann::json in_progress_record(const nlohmann::json& started, const BundleManifest& manifest, std::string_view booted_slot) {
+    nlohmann::json record = started;
+    record.update({{"outcome", "in-progress"}, {"version", manifest.version}, {"booted_slot", booted_slot},
+                   {"reason", "writing slot " + record.value("slot", std::string("?")) + " began"}});
+    return record;
+}
+
+nlohmann::json last_update_view(nlohmann::json record, const std::vector<SlotView>& slots) {
+    if (!record.is_object()) return record;
+    auto outcome = record.find("outcome");
+    if (outcome == record.end() || *outcome != "in-progress") return record;
+    auto text = [&](const char* key) {
+        auto it = record.find(key);
+        return it != record.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+    };
+    std::string slot = text("slot"), version = text("version");
+    auto view = std::find_if(slots.begin(), slots.end(), [&](const SlotView& v) { return v.slot == slot; });
+    bool has_entry = view != slots.end() && view->state() != "empty";
+    record["interrupted"] = true;
+    if (has_entry && view->version != version) {
+        // The entry goes first, before any byte of the slot: one of another version means the slot was not touched.
+        record["outcome"] = "interrupted";
+        record["reason"] = "the update job was cut off (power loss or a kill) before it changed slot " + slot + ", which still holds " +
+                           view->version;
+        record["slot_state"] = "unchanged";
+    } else if (has_entry) {
+        record["outcome"] = "installed";
+        record["reason"] = "the update job was cut off (power loss or a kill) after slot " + slot + "'s boot entry was written: " +
+                           version + " was installed completely";
+    } else {
+        record["outcome"] = "interrupted";
+        record["reason"] = "the update job was cut off (power loss or a kill) while it wrote slot " + slot + ": slot " + slot +
+                           " holds no bootable system until the next update; slot " + text("booted_slot") + " was not touched";
+        record["slot_state"] = "no bootable system until the next update";
+    }
+    return record;
+}
+
 nlohmann::json status_json(const HostPaths& paths) {
     nlohmann::json status = nlohmann::json::object();
     auto booted = read_booted_slot(paths);
     status["booted_slot"] = booted ? nlohmann::json(*booted) : nlohmann::json(nullptr);
     if (auto facts = read_host_facts(paths)) status["running_version"] = facts->version;
     nlohmann::json slots = nlohmann::json::object();
-    for (const auto& view : read_slots(paths.esp)) {
+    auto views = read_slots(paths.esp);
+    for (const auto& view : views) {
         slots[view.slot] = {
             {"entry", view.entry.empty() ? nlohmann::json(nullptr) : nlohmann::json(view.entry)},
             {"version", view.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(view.version)},
@@ -135,7 +181,7 @@ nlohmann::json status_json(const HostPaths& paths) {
         };
     }
     status["slots"] = slots;
-    status["last_update"] = load_record(paths, kLastUpdateRecord).value_or(nullptr);
+    status["last_update"] = last_update_view(load_record(paths, kLastUpdateRecord).value_or(nullptr), views);
     status["last_rollback"] = load_record(paths, kLastRollbackRecord).value_or(nullptr);
     nlohmann::json boots = nlohmann::json::object();
     if (auto records = read_boot_records(paths.state_dir))
@@ -155,8 +201,7 @@ Result<std::string> rollback(const HostPaths& paths) {
     if (current.entry.empty()) return fail("slot " + booted + " (booted) has no boot entry: slot " + other + " boots next already");
     std::string entries = paths.esp + kEntries;
     std::string spent = "berth-" + booted + "+0-" + std::to_string(current.tries_done.value_or(0) + 1) + ".conf";
-    TRY(sys::rename(entries + "/" + current.entry, entries + "/" + spent));
-    TRY(sys::fsync_path(entries));
+    TRY(sys::rename_durably(entries + "/" + current.entry, entries + "/" + spent));
     return "slot " + other + " (" + target.version + ") boots next; slot " + booted + "'s entry is now " + spent +
            " (tries spent), so the boot loader passes it over";
 }

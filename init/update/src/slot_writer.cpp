@@ -32,17 +32,6 @@ uint64_t file_bytes(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-std::vector<std::string> list_dir(const std::string& dir) {
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (auto* e = ::readdir(d))
-            if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-        ::closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
 // A part read whole into memory, its hash checked.
 Result<std::string> receive_part(ByteSource& source, const BundlePart& part, const ProgressSink& progress) {
     std::string data;
@@ -55,11 +44,24 @@ Result<std::string> receive_part(ByteSource& source, const BundlePart& part, con
     return data;
 }
 
+// Calls the options' step hook, if any.
+class Steps {
+public:
+    Steps(const ApplyOptions& options, const BundleManifest& manifest) : options_(options), manifest_(manifest) {}
+    Result<void> reached(std::string_view step) const {
+        return options_.at_step ? options_.at_step(step, manifest_) : Result<void>{};
+    }
+
+private:
+    const ApplyOptions& options_;
+    const BundleManifest& manifest_;
+};
+
 // Steps 4: the root partition written from `next_chunk` (memory or the stream), flushed, read back.
 class RootWriter {
 public:
-    RootWriter(const SlotLayout& layout, const BundlePart& root, const ProgressSink& progress)
-        : layout_(layout), root_(root), progress_(progress) {}
+    RootWriter(const SlotLayout& layout, const BundlePart& root, const ProgressSink& progress, const Steps& steps)
+        : layout_(layout), root_(root), progress_(progress), steps_(steps) {}
 
     Result<void> open() {
         fd_ = TRY(sys::open(layout_.target_device, O_WRONLY | O_CLOEXEC));
@@ -68,8 +70,12 @@ public:
     Result<void> write(std::span<const unsigned char> chunk) {
         TRY_CTX(sys::write_all(fd_.get(), std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size())),
                 "write the root to " + layout_.target_device);
+        uint64_t before = written_;
         written_ += chunk.size();
         progress_({"write", written_, root_.size});
+        if (before == 0) TRY(steps_.reached("root-started"));
+        if (before < root_.size / 2 && written_ >= root_.size / 2) TRY(steps_.reached("root-half"));
+        if (written_ == root_.size) TRY(steps_.reached("root-written"));
         return {};
     }
     // Flush, then read what the disk holds (not the page cache's copy) and compare.
@@ -101,6 +107,7 @@ private:
     const SlotLayout& layout_;
     const BundlePart& root_;
     const ProgressSink& progress_;
+    const Steps& steps_;
     sys::UniqueFd fd_;
     uint64_t written_ = 0;
 };
@@ -109,7 +116,7 @@ private:
 Result<void> remove_target_entries(const SlotLayout& layout) {
     std::string entries = layout.esp + kEntriesDir;
     bool removed = false;
-    for (const auto& name : list_dir(entries)) {
+    for (const auto& name : sys::list_directory(entries)) {
         if (!is_slot_entry(name, layout.target_slot)) continue;
         TRY(sys::unlink(entries + "/" + name));
         removed = true;
@@ -117,30 +124,49 @@ Result<void> remove_target_entries(const SlotLayout& layout) {
     if (removed) TRY(sys::fsync_path(entries));
     // Its kernel and initramfs go too, so that the new ones fit where the ESP is tight.
     std::string dir = slot_dir(layout);
-    for (const auto& name : list_dir(dir)) TRY(sys::unlink(dir + "/" + name));
+    for (const auto& name : sys::list_directory(dir)) TRY(sys::unlink(dir + "/" + name));
     if (sys::exists(dir)) TRY(sys::fsync_path(dir));
     return {};
 }
 
-// Step 5: each file under a temporary name, synced, then renamed into place.
-Result<void> install_boot_files(const SlotLayout& layout, const std::string& kernel, const std::string& initramfs) {
+// A file under a temporary name, synced, renamed into place (sys::write_file_durably, with the
+// steps in between named).
+Result<void> install_file(const std::string& dir, const std::string& name, std::string_view content, const Steps& steps,
+                          std::string_view synced_step, std::string_view renamed_step = {}) {
+    std::string path = dir + "/" + name, temporary = path + std::string(kIncompleteSuffix);
+    TRY(sys::write_file_synced(temporary, content));
+    TRY(steps.reached(synced_step));
+    TRY(sys::rename(temporary, path));
+    if (!renamed_step.empty()) TRY(steps.reached(renamed_step));
+    // As sys::rename_durably: on FAT the file's new directory entry gets its size only from the file's own fsync.
+    TRY(sys::fsync_path(path));
+    return sys::fsync_path(dir);
+}
+
+// Step 5.
+Result<void> install_boot_files(const SlotLayout& layout, const std::string& kernel, const std::string& initramfs,
+                                const Steps& steps) {
     std::string dir = slot_dir(layout);
     TRY(sys::mkdir_p(dir));
-    TRY(sys::write_file_durably(dir + "/vmlinuz", kernel));
-    TRY(sys::write_file_durably(dir + "/initramfs.img", initramfs));
+    TRY(install_file(dir, "vmlinuz", kernel, steps, "kernel-synced"));
+    TRY(install_file(dir, "initramfs.img", initramfs, steps, "initramfs-synced"));
     return sys::fsync_path(layout.esp + "/berth");
 }
 
 // Step 6.
-Result<std::string> install_entry(const SlotLayout& layout, const BundleManifest& manifest, int tries) {
+Result<std::string> install_entry(const SlotLayout& layout, const BundleManifest& manifest, int tries, const Steps& steps) {
     std::string entries = layout.esp + kEntriesDir;
     TRY(sys::mkdir_p(entries));
     std::string name = counting_entry_name(layout.target_slot, tries);
-    TRY(sys::write_file_durably(entries + "/" + name, entry_text(manifest, layout.target_slot)));
+    TRY(install_file(entries, name, entry_text(manifest, layout.target_slot), steps, "entry-synced", "entry-renamed"));
     return name;
 }
 
 }  // namespace
+
+bool is_apply_step(std::string_view step) {
+    return std::find(kApplySteps.begin(), kApplySteps.end(), step) != kApplySteps.end();
+}
 
 Result<void> check_applicable(const BundleManifest& m, const HostFacts& host, const ApplyOptions& options) {
     if (m.architecture != host.architecture)
@@ -211,12 +237,21 @@ Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKe
     auto esp_free = TRY(sys::free_space(layout.esp));
     space.esp_free_bytes = esp_free.bytes;
     space.esp_block_size = esp_free.block_size;
-    for (const char* name : {"vmlinuz", "initramfs.img"})
+    // Everything in the slot's directory goes before the new files come: also what an apply cut
+    // off by a power loss left there (vmlinuz.new).
+    for (const auto& name : sys::list_directory(slot_dir(layout)))
         space.replaced_esp_bytes += round_up(file_bytes(slot_dir(layout) + "/" + name), esp_free.block_size);
     TRY(check_space(m, space));
 
     ApplyReport report{m, key_id(header.signer), "", false};
-    RootWriter root(layout, m.part(PartIndex::Root), progress);
+    Steps steps(options, m);
+    RootWriter root(layout, m.part(PartIndex::Root), progress, steps);
+    auto clear_target = [&]() -> Result<void> {
+        TRY(steps.reached("clearing-target"));
+        TRY_CTX(remove_target_entries(layout), "remove slot " + layout.target_slot + "'s boot entry");
+        progress({"target-cleared", 0, 0});
+        return steps.reached("target-cleared");
+    };
     std::string kernel, initramfs;
     if (m.payload_bytes() <= options.memory_budget) {
         // 2. Every part received and checked before the disk is touched.
@@ -225,16 +260,14 @@ Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKe
         kernel = TRY(receive_part(source, m.part(PartIndex::Kernel), progress));
         initramfs = TRY(receive_part(source, m.part(PartIndex::Initramfs), progress));
         TRY(expect_end(source));
-        TRY_CTX(remove_target_entries(layout), "remove slot " + layout.target_slot + "'s boot entry");
-        progress({"target-cleared", 0, 0});
+        TRY(clear_target());
         TRY(root.open());
         auto bytes = std::span(reinterpret_cast<const unsigned char*>(root_bytes.data()), root_bytes.size());
         for (size_t at = 0; at < bytes.size(); at += kWriteChunk) TRY(root.write(bytes.subspan(at, std::min(kWriteChunk, bytes.size() - at))));
     } else {
         // Too big to stage: the root goes to the disk as it arrives. A bad root is then found at its
         // end, with the slot already without an entry: unbootable, never half-trusted.
-        TRY_CTX(remove_target_entries(layout), "remove slot " + layout.target_slot + "'s boot entry");
-        progress({"target-cleared", 0, 0});
+        TRY(clear_target());
         TRY(root.open());
         TRY(read_part(source, m.part(PartIndex::Root), [&](std::span<const unsigned char> chunk) { return root.write(chunk); }));
         kernel = TRY(receive_part(source, m.part(PartIndex::Kernel), progress));
@@ -242,8 +275,10 @@ Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKe
         TRY(expect_end(source));
     }
     TRY(root.finish());
-    TRY_CTX(install_boot_files(layout, kernel, initramfs), "install kernel and initramfs on the ESP");
-    report.entry = TRY_CTX(install_entry(layout, m, options.tries), "install the boot entry");
+    TRY(steps.reached("root-verified"));
+    TRY_CTX(install_boot_files(layout, kernel, initramfs, steps), "install kernel and initramfs on the ESP");
+    report.entry = TRY_CTX(install_entry(layout, m, options.tries, steps), "install the boot entry");
+    TRY(steps.reached("installed"));
     progress({"done", m.payload_bytes(), m.payload_bytes()});
     return report;
 }

@@ -64,6 +64,17 @@ bool ext_is_clean(std::string_view head);
 uint64_t ext_block_size(std::string_view head);
 uint64_t ext_size_bytes(std::string_view head);
 
+// FAT's "volume dirty" flag in a boot sector (the state byte: offset 0x41 on FAT32, 0x25 on
+// FAT12/16; bit 0). Linux sets it while the volume is mounted read-write and clears it when the
+// volume is unmounted or remounted read-only: set on a volume nobody has mounted, it says a write
+// was cut off (a power loss while the ESP was written). False for what is not a FAT boot sector.
+bool fat_volume_dirty(std::string_view boot_sector);
+
+// Runs a program and waits for it; returns its exit code. quiet: its stdout goes to /dev/null.
+Result<int> run_program(const std::vector<std::string>& argv, bool quiet);
+// The first `bytes` bytes of a device (fewer if it is smaller).
+Result<std::string> read_head(const std::string& device, size_t bytes);
+
 // Does the whole early boot and execs the new root's init. Returns only on failure, after
 // printing what went wrong; the caller decides what to do then (reboot: the boot counter
 // brings the other slot up).

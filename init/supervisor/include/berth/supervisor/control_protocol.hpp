@@ -85,6 +85,7 @@ struct UpdateRequest {
     bool force = false;
     bool stream = false;  // write the root as it arrives, even when it would fit in memory
     bool reboot = false;
+    std::string pause_at;  // test hook: the job stops at this step of an apply (docs/updates.md, "Power cuts")
     bool operator==(const UpdateRequest&) const = default;
 };
 

@@ -4,6 +4,7 @@
 // the other slot's tries spent; `berthctl update status` reads it. Format: docs/updates.md.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,5 +42,21 @@ std::string boot_record_path(const std::string& dir, const std::string& slot);
 // Every record in `dir` (boot-*.json), by slot. A record that does not parse is an error naming
 // its file; a missing directory is no records.
 Result<std::vector<BootRecord>> read_boot_records(const std::string& dir = kBootRecordDir);
+
+// A root that cannot be mounted (dm-verity refuses a block) stops the boot in the initramfs, long
+// before the blessing that records a failed try: the initramfs leaves this note on the state
+// partition instead (<dir>/early-failure-<slot>.json), and the boot of the other slot that finds
+// the slot's tries spent takes the reason from it when the note is about that entry's system
+// (the same root hash). Not strict: a note that does not parse is no note.
+struct EarlyFailure {
+    std::string slot, root_hash, reason, time;
+    bool operator==(const EarlyFailure&) const = default;
+};
+std::string early_failure_path(const std::string& dir, const std::string& slot);
+std::string format_early_failure(const EarlyFailure& note);
+std::optional<EarlyFailure> parse_early_failure(std::string_view json);
+// Whether the note is about the system a boot entry (its text) boots: the entry's options carry
+// the same berth.verity= root hash.
+bool early_failure_is_for(const EarlyFailure& note, std::string_view entry_text);
 
 }  // namespace berth::update

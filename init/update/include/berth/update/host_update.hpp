@@ -41,9 +41,10 @@ struct SlotView {
     std::string entry;    // file name in loader/entries; empty: no entry (nothing bootable)
     std::string version;  // the entry's version line
     std::optional<int> tries_left, tries_done;
-    bool boot_files = false;  // its kernel and initramfs are on the ESP
+    bool boot_files = false;  // its kernel and initramfs are on the ESP (not empty)
     // "good" (no counter: blessed or installed with the disk), "trying" (tries left), "bad" (tries
-    // spent: systemd-boot passes it over), "empty" (no entry).
+    // spent: systemd-boot passes it over), "empty" (no entry, an entry without a version, or no
+    // boot files).
     std::string state() const;
 };
 std::vector<SlotView> read_slots(const std::string& esp);
@@ -55,6 +56,14 @@ std::optional<nlohmann::json> load_record(const HostPaths& paths, const std::str
 inline constexpr const char* kLastUpdateRecord = "last-update.json";
 inline constexpr const char* kLastRollbackRecord = "last-rollback.json";
 inline constexpr const char* kFailedVersionsRecord = "failed-versions.json";
+
+// The record an apply leaves before it clears the target slot (step clearing-target), replaced by
+// its outcome when it ends.
+nlohmann::json in_progress_record(const nlohmann::json& started, const BundleManifest& manifest, std::string_view booted_slot);
+// The last update's record as status shows it. Jobs run one at a time, so a record still
+// "in-progress" when status is asked means the job was cut off (power loss, a kill): whether the
+// install completed first is told by the target slot's entry on the ESP.
+nlohmann::json last_update_view(nlohmann::json record, const std::vector<SlotView>& slots);
 
 // Versions whose trial boot failed here: the boot records' (boot-<slot>.json), and those kept
 // from earlier ones (a slot's record is replaced by its next boot's; the list is not).

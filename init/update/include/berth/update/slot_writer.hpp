@@ -13,6 +13,7 @@
 // The booted slot's partition, files and entry are never opened for writing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -40,11 +41,33 @@ struct HostFacts {
     std::vector<std::string> failed_versions;  // versions whose boot failed here before
 };
 
+// The points an apply passes, in order, once every check has passed (docs/updates.md, "Power
+// cuts"): the job records the apply as in progress at the first, and the power-cut tests stop it at
+// each. Up to entry-synced the target slot has no entry (unbootable); from entry-renamed on it is
+// complete.
+inline constexpr std::array<std::string_view, 11> kApplySteps = {
+    "clearing-target",   // about to remove the target slot's entry and boot files
+    "target-cleared",    // removed and synced; the root not yet touched
+    "root-started",      // the first chunk of the root written
+    "root-half",         // half of it
+    "root-written",      // all of it written, not yet flushed
+    "root-verified",     // flushed and read back
+    "kernel-synced",     // vmlinuz.new written and synced, not yet renamed
+    "initramfs-synced",  // vmlinuz in place; initramfs.img.new synced, not yet renamed
+    "entry-synced",      // both in place; the entry's .new synced, not yet renamed
+    "entry-renamed",     // the entry in place, its directory not yet synced
+    "installed",         // everything synced
+};
+bool is_apply_step(std::string_view step);
+// Called at each step; an error stops the apply there (what a crash at that point leaves).
+using StepHook = std::function<Result<void>(std::string_view step, const BundleManifest& manifest)>;
+
 struct ApplyOptions {
     bool allow_downgrade = false;  // a version not newer than the running one
     bool force = false;            // a version that already failed on this host
     uint64_t memory_budget = 0;    // stage the parts in memory when they fit; 0: never (stream)
     int tries = 3;                 // boot tries the new entry gets
+    StepHook at_step;              // optional
 };
 
 struct Progress {
