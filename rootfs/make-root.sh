@@ -4,7 +4,7 @@
 # image is made with mkfs.erofs --all-root from an ordinary directory.
 #
 #   make-root.sh --out DIR --image FILE --bin DIR --busybox F --dropbear F --udhcpc-script F --e2fsck F
-#                --modules DIR
+#                --fsck-fat F --modules DIR
 #                --version V --build-id ID --epoch SECONDS [--variant default|debug]
 #                --update-keys DIR --compatible NAME
 #
@@ -18,14 +18,14 @@ variant=default
 while (($#)); do
     case $1 in
         --out) out=$2 ;; --image) image=$2 ;; --bin) bin=$2 ;; --busybox) busybox=$2 ;;
-        --dropbear) dropbear=$2 ;; --udhcpc-script) udhcpc_script=$2 ;; --e2fsck) e2fsck=$2 ;; --modules) modules=$2 ;; --version) version=$2 ;;
+        --dropbear) dropbear=$2 ;; --udhcpc-script) udhcpc_script=$2 ;; --e2fsck) e2fsck=$2 ;; --fsck-fat) fsck_fat=$2 ;; --modules) modules=$2 ;; --version) version=$2 ;;
         --build-id) build_id=$2 ;; --epoch) epoch=$2 ;; --variant) variant=$2 ;;
         --update-keys) update_keys=$2 ;; --compatible) compatible=$2 ;;
         *) echo "make-root.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
     shift 2
 done
-for v in out image bin busybox dropbear udhcpc_script e2fsck modules version build_id epoch update_keys compatible; do
+for v in out image bin busybox dropbear udhcpc_script e2fsck fsck_fat modules version build_id epoch update_keys compatible; do
     [[ -n ${!v:-} ]] || { echo "make-root.sh: --${v//_/-} is required" >&2; exit 2; }
 done
 case $variant in default|debug) ;; *) echo "make-root.sh: --variant is default or debug, not '$variant'" >&2; exit 2 ;; esac
@@ -47,6 +47,7 @@ for b in berth-init berthctl logd berth-update; do ln -s berth "usr/bin/$b"; don
 install -m 0755 -s "$busybox" usr/bin/busybox
 install -m 0755 -s "$dropbear" usr/bin/dropbearmulti
 install -m 0755 "$e2fsck" usr/bin/e2fsck  # the initramfs checks the state partition with it
+install -m 0755 "$fsck_fat" usr/bin/fsck.fat  # berth-init repairs the ESP with it (dirty bit set)
 # The kernel modules the running host loads (the initramfs has its own, for the disks).
 cp -a "$modules/lib/modules" usr/lib/
 # Split at the "#@later" line of the module list: what boot needs, and what can load meanwhile.

@@ -1,6 +1,6 @@
 # The read-only root: tree + erofs image (target root_image), made by make-root.sh from our
-# static binaries, BusyBox and dropbear (musl), the host's kernel modules, the default
-# services and their images. Manifests are checked against the images at build time, so a
+# static binaries, BusyBox, dropbear and fsck.fat (musl), e2fsck, the host's kernel modules, the
+# default services and their images. Manifests are checked against the images at build time, so a
 # bad manifest fails the build, not the boot.
 set(BERTH_IMAGE_VERSION "${PROJECT_VERSION}" CACHE STRING
     "Version of the image: os-release, boot entries, update bundle (systemd-boot boots the highest: an update must sort higher)")
@@ -76,7 +76,7 @@ file(GLOB root_inputs CONFIGURE_DEPENDS
 
 set(make_root_args
   --bin ${root_dir}/bin --busybox ${BUSYBOX_OUT} --dropbear ${DROPBEAR_OUT}
-  --udhcpc-script ${BUSYBOX_UDHCPC_SCRIPT} --e2fsck ${E2FSCK_OUT} --modules ${root_dir}/kernel/host-modules
+  --udhcpc-script ${BUSYBOX_UDHCPC_SCRIPT} --e2fsck ${E2FSCK_OUT} --fsck-fat ${FSCK_FAT_OUT} --modules ${root_dir}/kernel/host-modules
   --version ${BERTH_IMAGE_VERSION} --build-id ${berth_build_id} --epoch ${berth_epoch} --variant ${BERTH_IMAGE_VARIANT}
   --update-keys ${trusted_keys_dir} --compatible ${BERTH_IMAGE_COMPATIBLE})
 
@@ -87,7 +87,7 @@ add_custom_command(
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh
           --out ${root_tree} --image ${root_image} ${make_root_args}
   DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/make-root.sh ${CMAKE_CURRENT_SOURCE_DIR}/pack-root.sh ${root_inputs} ${root_dir}/kernel/host-modules.stamp
-          berth-multicall berthctl busybox_musl dropbear_musl kernel e2fsck_static ${E2FSCK_OUT}
+          berth-multicall berthctl busybox_musl dropbear_musl dosfstools_musl ${FSCK_FAT_OUT} kernel e2fsck_static ${E2FSCK_OUT}
           ${trusted_keys_dir}/signing.pub update_keys
   COMMENT "Assembling the read-only root (erofs)"
   VERBATIM)
