@@ -331,6 +331,11 @@ Result<void> set_keep_caps(bool keep) {
     return {};
 }
 
+Result<void> set_parent_death_signal(int signal) {
+    if (::prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0) < 0) return fail_sys("set the parent death signal");
+    return {};
+}
+
 Result<void> setrlimit(int resource, unsigned long long soft, unsigned long long hard) {
     struct rlimit64 limit{soft, hard};
     if (::setrlimit64(static_cast<__rlimit_resource>(resource), &limit) < 0)

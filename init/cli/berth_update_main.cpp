@@ -19,6 +19,7 @@
 #include "berth/sys.hpp"
 #include "berth/update/esp_access.hpp"
 #include "berth/update/host_update.hpp"
+#include "berth/update/job_sandbox.hpp"
 
 namespace control = berth::supervisor::control;
 namespace update = berth::update;
@@ -95,11 +96,12 @@ uint64_t memory_budget() {
     return kib ? std::min<uint64_t>(*kib * 1024 / 2, uint64_t{1} << 30) : 0;
 }
 
-// The ESP, writable while the job runs (a plain directory in tests: nothing to remount).
+// The ESP, writable while the job runs: the sandbox's holder made it so (job_sandbox.hpp), or it is
+// a plain directory (tests). Only the check is left here.
 Result<update::EspWriteAccess> esp_write_access(const Arguments& a) {
     if (!a.esp_given && !berth::pid1::is_mount_point(a.paths.esp))
         return berth::fail("the ESP is not mounted on " + a.paths.esp + " yet (it is once the boot has settled): try again in a moment");
-    return update::EspWriteAccess::acquire(a.paths.esp, !a.esp_given);
+    return update::EspWriteAccess::acquire(a.paths.esp, false);
 }
 
 Result<std::string> target_device(const Arguments& a, const std::string& slot) {
@@ -180,16 +182,40 @@ Result<nlohmann::json> run(Arguments& a) {
     return apply(a);
 }
 
-}  // namespace
-
-int berth_update_main(int argc, char** argv) {
-    auto args = parse_arguments(argc, argv);
-    auto result = args ? run(*args) : Result<nlohmann::json>(berth::fail(args.error()));
+int answer(const Result<nlohmann::json>& result) {
     if (!result) {
         emit(control::error_response(result.error().describe()));
         return 1;
     }
-    (*result)["done"] = true;
-    emit(control::ok_response(*result));
+    auto done = *result;
+    done["done"] = true;
+    emit(control::ok_response(done));
     return 0;
+}
+
+// What the job gets to touch (job_sandbox.hpp). The target partition is found here, before the job
+// enters its sandbox: finding it by PARTLABEL reads /sys and every device, which the sandbox has not.
+// What cannot be found is left for apply() to report, in its order.
+Result<update::JobSandbox> sandbox_for(Arguments& a) {
+    update::JobNeeds needs{.action = a.action, .paths = a.paths};
+    if (a.action == "apply") {
+        if (auto booted = update::read_booted_slot(a.paths)) {
+            auto slot = update::other_slot(*booted);
+            if (auto device = target_device(a, slot)) needs.target_device = a.devices[slot] = *device;
+        }
+    }
+    needs.esp = berth::pid1::is_mount_point(a.paths.esp) ? update::EspView::Mounted
+                : a.esp_given                             ? update::EspView::Directory
+                                                          : update::EspView::NotMounted;
+    return update::plan_job_sandbox(needs);
+}
+
+}  // namespace
+
+int berth_update_main(int argc, char** argv) {
+    auto args = parse_arguments(argc, argv);
+    auto sandbox = args ? sandbox_for(*args) : Result<update::JobSandbox>(berth::fail(args.error()));
+    if (!sandbox) return answer(berth::fail(sandbox.error()));
+    auto code = update::run_in_sandbox(*sandbox, [&] { return answer(run(*args)); });
+    return code ? *code : answer(berth::fail(code.error()));
 }

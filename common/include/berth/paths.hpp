@@ -38,6 +38,7 @@ inline constexpr const char* kServiceState = "/run/berth/services";           //
 inline constexpr const char* kConfigServices = "/run/berth/config-services";  // manifests from the host config
 inline constexpr const char* kNet = "/run/berth/net";                         // netd's files: static, dns, ntp-servers
 inline constexpr const char* kSeccompCache = "/run/berth/.seccomp-cache";     // compiled seccomp filters
+inline constexpr const char* kEspLock = "/run/berth/esp.lock";                // held by whoever writes the ESP
 inline constexpr const char* kBootSlot = "/run/berth/boot-slot";              // the slot this boot came from ("a", "b")
 inline constexpr const char* kUserspaceStart = "/run/berth/userspace-start";  // when userspace began (uptime seconds)
 

@@ -106,6 +106,8 @@ Result<void> setresgid(gid_t gid);
 Result<void> setgroups(std::span<const gid_t> groups);
 Result<void> set_no_new_privs();
 Result<void> set_keep_caps(bool keep);
+// The signal this process gets when its parent ends (PR_SET_PDEATHSIG).
+Result<void> set_parent_death_signal(int signal);
 Result<void> setrlimit(int resource, unsigned long long soft, unsigned long long hard);
 Result<void> kill(pid_t pid, int signal);
 

@@ -16,7 +16,7 @@ Result<EspWriteAccess> EspWriteAccess::acquire(const std::string& esp, bool remo
     EspWriteAccess access;
     if (remount) {
         TRY(sys::mkdir_p(paths::kRun));
-        access.lock_ = TRY(sys::open(std::string(paths::kRun) + "/esp.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        access.lock_ = TRY(sys::open(paths::kEspLock, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
         if (::flock(access.lock_.get(), LOCK_EX) != 0) return fail_sys("lock the ESP");
         TRY_CTX(sys::mount("", esp, "", MS_REMOUNT | kEspFlags, kEspOptions), "the ESP read-write");
         access.esp_ = esp;
