@@ -790,7 +790,15 @@ def scenario_update_faults(args):
             check("dd run %d finished" % (i + 1), len(runs) > i, logs[-1000:])
             dd_seconds = float(runs[i][1]) - float(runs[i][0])
             r = vm.ssh("berthctl --json update apply --allow-downgrade /tmp/update.bundle", check=False, timeout=300)
-            answer = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
+            lines = [json.loads(l) for l in r.stdout.strip().splitlines() if l.startswith("{")]
+            answer = lines[-1] if lines else {}
+            # Where the time went: the first progress line of each phase, with the job's clock.
+            phases = {}
+            for line in lines[:-1]:
+                p = line.get("progress", {})
+                phases.setdefault(p.get("phase"), p.get("seconds"))
+            print("  apply phases (s from the job's start): " + ", ".join("%s %.2f" % (k, v) for k, v in phases.items() if v is not None),
+                  flush=True)
             check("apply %d of %s to slot %s" % (i + 1, n2, other), r.returncode == 0 and answer.get("done") is True, r.stdout[-600:] + r.stderr)
             ratios.append(answer.get("seconds", 0) / dd_seconds)
             print("apply %.2f s, dd conv=fsync of the same %d bytes %.2f s: %.2fx" % (answer.get("seconds", 0), payload, dd_seconds, ratios[-1]), flush=True)
@@ -814,7 +822,7 @@ def scenario_update_faults(args):
         vm.start()
         m = vm.wait_console(r"slot %s failed \(tries spent\): (.*)" % other, timeout=900, recover_stalls=120)
         console = vm.all_console()[mark:]
-        refused = len(re.findall(r"the root slot cannot be read or does not match its root hash \(dm-verity\)", console))
+        refused = len(re.findall(r"early boot failed: the root slot cannot be read or does not match its root hash \(dm-verity\)", console))
         check("the slot with a flipped byte never ran: dm-verity refused its root at each of its tries (stalls: %d)" % (vm.stalls - stalls),
               refused >= 1 and refused + vm.stalls - stalls == 3 and "root: /dev/dm-0 (dm-verity over /dev/vda%d" % (2 if other == "a" else 3) not in console,
               console[-3000:])
