@@ -7,8 +7,9 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libtomlplusplus-dev catch2 libseccomp-dev libcap-dev nlohmann-json3-dev libexpected-dev
-  # update bundles: Ed25519 signatures and SHA-256 (linked statically)
-  libsodium-dev
+  # update bundles: Ed25519 signatures (libsodium) and SHA-256 (OpenSSL's libcrypto, for the CPU's
+  # SHA extensions), both linked statically
+  libsodium-dev libssl-dev
   # GPT checksums when the state partition grows (CRC32)
   zlib1g-dev
   # the release link of berth-init: PID 1's functions placed together (lld --symbol-ordering-file)

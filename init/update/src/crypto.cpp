@@ -1,5 +1,9 @@
 #include "berth/update/crypto.hpp"
 
+// SHA256_* are deprecated in OpenSSL 3 in favour of EVP, whose providers would link every algorithm.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -163,17 +167,20 @@ bool verify_signature(const PublicKey& key, const Signature& signature, std::str
                                                message.size(), key.data()) == 0;
 }
 
-Sha256Stream::Sha256Stream() { crypto_hash_sha256_init(&state_); }
+namespace {
+SHA256_CTX* sha256_context(std::array<unsigned char, 112>& state) { return reinterpret_cast<SHA256_CTX*>(state.data()); }
+}  // namespace
+static_assert(sizeof(SHA256_CTX) <= 112 && alignof(SHA256_CTX) <= 8);
 
-void Sha256Stream::update(std::span<const unsigned char> data) { crypto_hash_sha256_update(&state_, data.data(), data.size()); }
+Sha256Stream::Sha256Stream() { SHA256_Init(sha256_context(state_)); }
 
-void Sha256Stream::update(std::string_view data) {
-    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-}
+void Sha256Stream::update(std::span<const unsigned char> data) { SHA256_Update(sha256_context(state_), data.data(), data.size()); }
+
+void Sha256Stream::update(std::string_view data) { SHA256_Update(sha256_context(state_), data.data(), data.size()); }
 
 Sha256 Sha256Stream::finish() {
     Sha256 digest{};
-    crypto_hash_sha256_final(&state_, digest.data());
+    SHA256_Final(digest.data(), sha256_context(state_));
     return digest;
 }
 

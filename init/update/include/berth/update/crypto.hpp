@@ -56,7 +56,9 @@ Result<std::vector<TrustedKey>> load_key_files(const std::vector<std::string>& f
 Signature sign(const SecretKey& key, std::string_view message);
 bool verify_signature(const PublicKey& key, const Signature& signature, std::string_view message);
 
-// SHA-256 over data that arrives in pieces.
+// SHA-256 over data that arrives in pieces: OpenSSL's (libcrypto, static), which uses the CPU's SHA
+// extensions or AVX2 where there are some (1.7 GB/s on this machine's EPYC against 0.3 GB/s for
+// libsodium's portable code; every byte of a bundle is hashed, the root twice). +26 KiB.
 class Sha256Stream {
 public:
     Sha256Stream();
@@ -65,7 +67,8 @@ public:
     Sha256 finish();
 
 private:
-    crypto_hash_sha256_state state_{};
+    // OpenSSL's SHA256_CTX (112 bytes), kept opaque here: its header stays out of every includer.
+    alignas(8) std::array<unsigned char, 112> state_{};
 };
 
 }  // namespace berth::update
