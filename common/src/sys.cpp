@@ -219,6 +219,11 @@ std::vector<std::string> list_directory(const std::string& path) {
     return names;
 }
 
+uint64_t file_size(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 bool exists(const std::string& path) {
     struct stat st;
     return ::lstat(path.c_str(), &st) == 0;

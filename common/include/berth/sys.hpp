@@ -65,6 +65,8 @@ Result<void> write_file_synced(const std::string& path, std::string_view content
 // ioctl(2) with an int argument the kernel may change (WDIOC_SETTIMEOUT); returns that value.
 Result<int> ioctl_int(int fd, unsigned long request, int value, const std::string& what);
 bool exists(const std::string& path);
+// A file's size in bytes (stat(2)); 0 when it is missing.
+uint64_t file_size(const std::string& path);
 // The names in a directory (not . and ..), sorted; none if it cannot be opened.
 std::vector<std::string> list_directory(const std::string& path);
 // fsync(2) of an open file.

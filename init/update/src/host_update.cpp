@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -21,11 +20,6 @@ namespace {
 constexpr const char* kEntries = "/loader/entries";
 
 std::string first_line(std::string text) { return text.substr(0, text.find('\n')); }
-
-uint64_t file_size(const std::string& path) {
-    struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
 
 
 }  // namespace
@@ -88,7 +82,7 @@ std::vector<SlotView> read_slots(const std::string& esp) {
             if (auto text = sys::read_file(esp + kEntries + "/" + file)) view.version = entry_version(*text);
         }
         std::string dir = esp + "/berth/" + slot;
-        view.boot_files = file_size(dir + "/vmlinuz") > 0 && file_size(dir + "/initramfs.img") > 0;
+        view.boot_files = sys::file_size(dir + "/vmlinuz") > 0 && sys::file_size(dir + "/initramfs.img") > 0;
         slots.push_back(view);
     }
     return slots;

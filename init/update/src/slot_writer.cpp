@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,11 +25,6 @@ uint64_t round_up(uint64_t bytes, uint64_t block) { return block ? (bytes + bloc
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
 std::string slot_dir(const SlotLayout& layout) { return layout.esp + "/berth/" + layout.target_slot; }
-
-uint64_t file_bytes(const std::string& path) {
-    struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
 
 // A part read whole into memory, its hash checked.
 Result<std::string> receive_part(ByteSource& source, const BundlePart& part, const ProgressSink& progress) {
@@ -240,7 +234,7 @@ Result<ApplyReport> apply_bundle(ByteSource& source, const std::vector<TrustedKe
     // Everything in the slot's directory goes before the new files come: also what an apply cut
     // off by a power loss left there (vmlinuz.new).
     for (const auto& name : sys::list_directory(slot_dir(layout)))
-        space.replaced_esp_bytes += round_up(file_bytes(slot_dir(layout) + "/" + name), esp_free.block_size);
+        space.replaced_esp_bytes += round_up(sys::file_size(slot_dir(layout) + "/" + name), esp_free.block_size);
     TRY(check_space(m, space));
 
     ApplyReport report{m, key_id(header.signer), "", false};
